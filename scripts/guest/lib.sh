@@ -1,0 +1,31 @@
+# shellcheck shell=bash
+# Common settings of the arm64 guest scripts. Source it after
+# scripts/lib/common.sh:
+#
+#   . "$top/scripts/lib/common.sh"
+#   . "$top/scripts/guest/lib.sh"
+#
+# Everything the guest scripts download or build lives under $GUEST:
+#   apt/        private apt configuration, lists and downloaded .debs
+#   rootfs/     arm64 root filesystem shared read-only into the guest
+#   sysroot/    arm64 -dev packages, for cross-compiling
+#   build/      cross build of the project (meson)
+#   tools/      cross build of the guest helper programs (scripts/guest/tools)
+#   boot/       initramfs and device tree
+
+GUEST=$CACHE/guest
+mkdir -p "$GUEST"
+
+guest_dir=$top/scripts/guest
+
+# Mount points inside the guest's root filesystem (created when the root
+# filesystem is assembled, since it is shared read-only).
+GUEST_MNT_BUILD=/mnt/build    # cross build dir of the project
+GUEST_MNT_SRC=/mnt/src        # the source tree
+GUEST_MNT_TOOLS=/mnt/tools    # cross-built helper programs
+GUEST_MNT_JOB=/mnt/job        # scripts of the current boot + its results
+
+# Print elapsed seconds since $1 (a `date +%s` value).
+since() {
+  echo $(( $(date +%s) - $1 ))
+}
