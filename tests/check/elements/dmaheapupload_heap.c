@@ -1,0 +1,905 @@
+/* gst-dmaheap: dmaheapupload tests on a real heap
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The harness plays the peers of a capture-to-display pipeline: upstream
+ * like v4l2src io-mode=dmabuf-import (queries allocation, takes the pool it
+ * is offered, fills its buffers), downstream like kmssink (proposes a pool
+ * of its own, which is not in the heap, and GstVideoMeta).
+ *
+ * The heap is the first item of $GST_DMA_HEAP_TEST_HEAPS, else "default",
+ * else the first heap present. Without a heap that can be opened the
+ * program exits 77 (skipped) and says why.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+#include <gst/dmaheap/dmaheap.h>
+
+#define MISSING_HEAP    "no-such-heap-x"
+#define DEFAULT_MIN     2       /* the element's min-buffers default */
+#define KMS_MIN         3       /* minimum of the kmssink-like peer */
+#define DRIVER_MIN      2       /* what the v4l2-like peer adds */
+#define SIZEIMAGE_EXTRA 8192    /* driver sizeimage above the frame size */
+
+#define BGRX_CAPS "video/x-raw,format=BGRx,width=642,height=482,framerate=30/1"
+#define NV12_CAPS "video/x-raw,format=NV12,width=1366,height=768,framerate=30/1"
+#define FLAT_CAPS "application/octet-stream"
+
+/* the spec handed to the element, and the heap its memories report */
+static gchar *test_heap;
+static gchar *test_heap_name;
+
+/* Peers */
+
+static GstPadQueryFunction harness_sink_query;
+
+/* kmssink-like: answers with its own pool (dumb buffers there, plain
+ * system memory here), its minimum, and GstVideoMeta support. */
+static gboolean
+kms_like_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstBufferPool *pool;
+  GstStructure *config;
+  GstCaps *caps = NULL;
+  GstVideoInfo info;
+
+  if (!harness_sink_query (pad, parent, query))
+    return FALSE;
+  if (GST_QUERY_TYPE (query) != GST_QUERY_ALLOCATION)
+    return TRUE;
+
+  gst_query_parse_allocation (query, &caps, NULL);
+  if (!caps || !gst_video_info_from_caps (&info, caps))
+    return TRUE;
+
+  pool = gst_video_buffer_pool_new ();
+  config = gst_buffer_pool_get_config (pool);
+  gst_buffer_pool_config_set_params (config, caps, info.size, KMS_MIN, 0);
+  gst_buffer_pool_config_add_option (config,
+      GST_BUFFER_POOL_OPTION_VIDEO_META);
+  fail_unless (gst_buffer_pool_set_config (pool, config));
+  gst_query_add_allocation_pool (query, pool, info.size, KMS_MIN, 0);
+  gst_object_unref (pool);
+
+  return TRUE;
+}
+
+/* A harness around a dmaheapupload on @heap. The element is created and
+ * configured before the harness starts it. */
+static GstHarness *
+upload_harness (const gchar * heap, gboolean kms_like, GstBus ** bus)
+{
+  GstElement *element;
+  GstHarness *h;
+
+  element = gst_element_factory_make ("dmaheapupload", NULL);
+  fail_unless (element != NULL);
+  g_object_set (element, "heap", heap, NULL);
+  if (bus) {
+    *bus = gst_bus_new ();
+    gst_element_set_bus (element, *bus);
+  }
+
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+
+  if (kms_like) {
+    harness_sink_query = GST_PAD_QUERYFUNC (h->sinkpad);
+    gst_pad_set_query_function (h->sinkpad, kms_like_sink_query);
+    gst_harness_add_propose_allocation_meta (h, GST_VIDEO_META_API_TYPE,
+        NULL);
+  }
+
+  return h;
+}
+
+static void
+teardown_harness (GstHarness * h, GstBus * bus)
+{
+  if (bus) {
+    gst_element_set_bus (h->element, NULL);
+    gst_bus_set_flushing (bus, TRUE);
+    gst_object_unref (bus);
+  }
+  gst_harness_teardown (h);
+}
+
+/* v4l2src-like with io-mode=dmabuf-import: asks for a pool, takes the one
+ * offered, configures it with the driver's larger sizeimage and its own
+ * extra buffers, and activates it. */
+static GstBufferPool *
+v4l2_like_take_pool (GstHarness * h, const gchar * caps_str, guint * min_out)
+{
+  GstAllocator *allocator = NULL;
+  GstBufferPool *pool = NULL;
+  GstStructure *config;
+  GstQuery *query;
+  GstCaps *caps;
+  guint size = 0, min = 0, max = 0;
+
+  caps = gst_caps_from_string (caps_str);
+  query = gst_query_new_allocation (caps, TRUE);
+  fail_unless (gst_pad_peer_query (h->srcpad, query));
+
+  fail_unless (gst_query_get_n_allocation_pools (query) > 0,
+      "no pool to import from");
+  gst_query_parse_nth_allocation_pool (query, 0, &pool, &size, &min, &max);
+  fail_unless (GST_IS_DMA_HEAP_BUFFER_POOL (pool));
+  fail_unless (gst_query_find_allocation_meta (query,
+          GST_VIDEO_META_API_TYPE, NULL));
+  fail_unless (gst_query_get_n_allocation_params (query) > 0);
+  gst_query_parse_nth_allocation_param (query, 0, &allocator, NULL);
+  fail_unless (GST_IS_DMA_HEAP_ALLOCATOR (allocator));
+  gst_object_unref (allocator);
+  gst_query_unref (query);
+
+  config = gst_buffer_pool_get_config (pool);
+  gst_buffer_pool_config_set_params (config, caps, size + SIZEIMAGE_EXTRA,
+      min + DRIVER_MIN, 0);
+  gst_buffer_pool_config_add_option (config,
+      GST_BUFFER_POOL_OPTION_VIDEO_META);
+  fail_unless (gst_buffer_pool_set_config (pool, config),
+      "the pool refused a size above the frame size");
+  fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+
+  gst_caps_unref (caps);
+  if (min_out)
+    *min_out = min;
+
+  return pool;
+}
+
+static void
+drop_pool (GstBufferPool * pool)
+{
+  fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+  gst_object_unref (pool);
+}
+
+/* Frames */
+
+static void
+plane_geometry (const GstVideoInfo * info, guint plane, guint * row_bytes,
+    guint * rows)
+{
+  gint comp[GST_VIDEO_MAX_COMPONENTS];
+
+  gst_video_format_info_component (info->finfo, plane, comp);
+  *rows = GST_VIDEO_INFO_COMP_HEIGHT (info, comp[0]);
+  *row_bytes = GST_VIDEO_INFO_COMP_WIDTH (info, comp[0]) *
+      GST_VIDEO_INFO_COMP_PSTRIDE (info, comp[0]);
+}
+
+static guint8
+pattern (guint seed, guint plane, guint y, guint x)
+{
+  return (seed + plane * 31 + y * 7 + x * 3) & 0xff;
+}
+
+static void
+fill_frame (GstBuffer * buf, const GstVideoInfo * info, guint seed)
+{
+  GstVideoFrame frame;
+  guint p, x, y, row_bytes, rows;
+
+  fail_unless (gst_video_frame_map (&frame, info, buf, GST_MAP_WRITE));
+  for (p = 0; p < GST_VIDEO_INFO_N_PLANES (info); p++) {
+    guint8 *data = GST_VIDEO_FRAME_PLANE_DATA (&frame, p);
+    gint stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, p);
+
+    plane_geometry (info, p, &row_bytes, &rows);
+    for (y = 0; y < rows; y++)
+      for (x = 0; x < row_bytes; x++)
+        data[y * stride + x] = pattern (seed, p, y, x);
+  }
+  gst_video_frame_unmap (&frame);
+}
+
+static void
+check_frame (GstBuffer * buf, const GstVideoInfo * info, guint seed)
+{
+  GstVideoFrame frame;
+  guint p, x, y, row_bytes, rows;
+
+  fail_unless (gst_video_frame_map (&frame, info, buf, GST_MAP_READ));
+  for (p = 0; p < GST_VIDEO_INFO_N_PLANES (info); p++) {
+    const guint8 *data = GST_VIDEO_FRAME_PLANE_DATA (&frame, p);
+    gint stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, p);
+
+    plane_geometry (info, p, &row_bytes, &rows);
+    for (y = 0; y < rows; y++)
+      for (x = 0; x < row_bytes; x++)
+        if (data[y * stride + x] != pattern (seed, p, y, x))
+          fail ("plane %u differs at row %u, byte %u", p, y, x);
+  }
+  gst_video_frame_unmap (&frame);
+}
+
+/* A frame in plain system memory, each plane's rows @stride_pad bytes
+ * longer than the default (described by a GstVideoMeta when not 0). */
+static GstBuffer *
+system_frame (const GstVideoInfo * info, guint stride_pad, guint seed)
+{
+  gsize offset[GST_VIDEO_MAX_PLANES] = { 0, };
+  gint stride[GST_VIDEO_MAX_PLANES] = { 0, };
+  gsize total = 0;
+  GstBuffer *buf;
+  guint p;
+
+  for (p = 0; p < GST_VIDEO_INFO_N_PLANES (info); p++) {
+    guint row_bytes, rows;
+
+    plane_geometry (info, p, &row_bytes, &rows);
+    stride[p] = GST_VIDEO_INFO_PLANE_STRIDE (info, p) + stride_pad;
+    offset[p] = total;
+    total += (gsize) stride[p] * rows;
+  }
+  if (stride_pad == 0)
+    total = MAX (total, GST_VIDEO_INFO_SIZE (info));
+
+  buf = gst_buffer_new_allocate (NULL, total, NULL);
+  if (stride_pad > 0)
+    gst_buffer_add_video_meta_full (buf, GST_VIDEO_FRAME_FLAG_NONE,
+        GST_VIDEO_INFO_FORMAT (info), GST_VIDEO_INFO_WIDTH (info),
+        GST_VIDEO_INFO_HEIGHT (info), GST_VIDEO_INFO_N_PLANES (info), offset,
+        stride);
+  fill_frame (buf, info, seed);
+
+  return buf;
+}
+
+static void
+info_from_string (GstVideoInfo * info, const gchar * caps_str)
+{
+  GstCaps *caps = gst_caps_from_string (caps_str);
+
+  fail_unless (gst_video_info_from_caps (info, caps));
+  gst_caps_unref (caps);
+}
+
+/* Checks */
+
+static void
+check_stats (GstHarness * h, guint64 passed, guint64 copied,
+    guint64 bytes_copied)
+{
+  GstStructure *stats = NULL;
+  guint64 v = 0;
+
+  g_object_get (h->element, "stats", &stats, NULL);
+  fail_unless (gst_structure_has_name (stats, "dmaheapupload-stats"));
+  GST_INFO ("%" GST_PTR_FORMAT, stats);
+
+  fail_unless (gst_structure_get_uint64 (stats, "passed-through", &v));
+  fail_unless_equals_uint64 (v, passed);
+  fail_unless (gst_structure_get_uint64 (stats, "copied", &v));
+  fail_unless_equals_uint64 (v, copied);
+  fail_unless (gst_structure_get_uint64 (stats, "bytes-copied", &v));
+  fail_unless_equals_uint64 (v, bytes_copied);
+  if (passed + copied > 0)
+    fail_unless_equals_string (gst_structure_get_string (stats, "heap"),
+        test_heap_name);
+
+  gst_structure_free (stats);
+}
+
+static void
+check_in_heap (GstBuffer * buf)
+{
+  guint i;
+
+  fail_unless (gst_buffer_n_memory (buf) > 0);
+  for (i = 0; i < gst_buffer_n_memory (buf); i++) {
+    GstMemory *mem = gst_buffer_peek_memory (buf, i);
+
+    fail_unless (gst_is_dma_heap_memory (mem));
+    fail_unless (gst_is_dmabuf_memory (mem));
+    fail_unless_equals_string (gst_dma_heap_memory_get_heap (mem),
+        test_heap_name);
+  }
+}
+
+/* Pushes @n buffers of @pool, each must come out as itself, same memory. */
+static void
+push_pool_buffers (GstHarness * h, GstBufferPool * pool, guint n)
+{
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *in = NULL, *out;
+    GstMemory *mem;
+
+    fail_unless_equals_int (gst_buffer_pool_acquire_buffer (pool, &in, NULL),
+        GST_FLOW_OK);
+    mem = gst_buffer_peek_memory (in, 0);
+    GST_BUFFER_PTS (in) = i * GST_SECOND / 30;
+
+    fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    fail_unless (out == in, "heap buffer was not passed through");
+    fail_unless (gst_buffer_peek_memory (out, 0) == mem);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), i * GST_SECOND / 30);
+    check_in_heap (out);
+    gst_buffer_unref (out);
+  }
+}
+
+/* Pushes a system memory frame, which must come out as a copy in the heap
+ * with the same pixels; returns its size. */
+static gsize
+push_system_frame (GstHarness * h, const gchar * caps_str, guint stride_pad,
+    guint seed)
+{
+  GstBuffer *in, *out;
+  GstVideoInfo info;
+  gsize size;
+
+  info_from_string (&info, caps_str);
+  in = system_frame (&info, stride_pad, seed);
+  size = gst_buffer_get_size (in);
+
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (in)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless (out != in);
+  check_in_heap (out);
+  check_frame (out, &info, seed);
+  fail_unless (gst_buffer_get_size (out) >= GST_VIDEO_INFO_SIZE (&info));
+
+  gst_buffer_unref (out);
+  gst_buffer_unref (in);
+
+  return size;
+}
+
+/* Tests */
+
+GST_START_TEST (test_zero_copy_v4l2_to_kms)
+{
+  GstBufferPool *pool;
+  GstHarness *h;
+  guint min = 0;
+
+  h = upload_harness (test_heap, TRUE, NULL);
+  gst_harness_set_src_caps_str (h, BGRX_CAPS);
+
+  pool = v4l2_like_take_pool (h, BGRX_CAPS, &min);
+  /* downstream's minimum plus ours */
+  fail_unless_equals_int (min, KMS_MIN + DEFAULT_MIN);
+
+  push_pool_buffers (h, pool, 2 * (min + DRIVER_MIN));
+  check_stats (h, 2 * (min + DRIVER_MIN), 0, 0);
+
+  drop_pool (pool);
+  teardown_harness (h, NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_min_buffers)
+{
+  GstBufferPool *pool;
+  GstHarness *h;
+  guint min = 0;
+
+  h = upload_harness (test_heap, TRUE, NULL);
+  g_object_set (h->element, "min-buffers", 5, NULL);
+  gst_harness_set_src_caps_str (h, BGRX_CAPS);
+
+  pool = v4l2_like_take_pool (h, BGRX_CAPS, &min);
+  fail_unless_equals_int (min, KMS_MIN + 5);
+
+  drop_pool (pool);
+  teardown_harness (h, NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_copy_system_memory)
+{
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  GstCaps *caps;
+  GstHarness *h;
+  gsize size;
+
+  h = upload_harness (test_heap, TRUE, NULL);
+  gst_harness_set_src_caps_str (h, BGRX_CAPS);
+  info_from_string (&info, BGRX_CAPS);
+
+  /* timestamps, flags and metas that do not describe memory come along */
+  in = system_frame (&info, 0, 11);
+  size = gst_buffer_get_size (in);
+  GST_BUFFER_PTS (in) = 5 * GST_SECOND;
+  GST_BUFFER_DURATION (in) = GST_SECOND / 30;
+  GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_DISCONT);
+  caps = gst_caps_new_empty_simple ("timestamp/x-test");
+  gst_buffer_add_reference_timestamp_meta (in, caps, 42, GST_CLOCK_TIME_NONE);
+  gst_caps_unref (caps);
+
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (in)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless (out != in);
+  check_in_heap (out);
+  check_frame (out, &info, 11);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 5 * GST_SECOND);
+  fail_unless_equals_uint64 (GST_BUFFER_DURATION (out), GST_SECOND / 30);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DISCONT));
+  fail_unless (gst_buffer_get_reference_timestamp_meta (out, NULL) != NULL);
+  gst_buffer_unref (out);
+  gst_buffer_unref (in);
+
+  check_stats (h, 0, 1, size);
+
+  /* the copies recycle the pool's memories */
+  size += push_system_frame (h, BGRX_CAPS, 0, 12);
+  size += push_system_frame (h, BGRX_CAPS, 0, 13);
+  check_stats (h, 0, 3, size);
+
+  teardown_harness (h, NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_copy_strided_bgrx)
+{
+  GstHarness *h;
+  gsize size;
+
+  h = upload_harness (test_heap, TRUE, NULL);
+  gst_harness_set_src_caps_str (h, BGRX_CAPS);
+
+  size = push_system_frame (h, BGRX_CAPS, 64, 21);
+  size += push_system_frame (h, BGRX_CAPS, 0, 22);
+  check_stats (h, 0, 2, size);
+
+  teardown_harness (h, NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_copy_strided_nv12_plain_downstream)
+{
+  GstVideoInfo info;
+  GstVideoMeta *meta;
+  GstBuffer *out;
+  GstHarness *h;
+  gsize size;
+  guint p;
+
+  /* downstream without GstVideoMeta: output must be in the default layout */
+  h = upload_harness (test_heap, FALSE, NULL);
+  gst_harness_set_src_caps_str (h, NV12_CAPS);
+  info_from_string (&info, NV12_CAPS);
+
+  fail_unless_equals_int (gst_harness_push (h, system_frame (&info, 42, 31)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  check_in_heap (out);
+  check_frame (out, &info, 31);
+  meta = gst_buffer_get_video_meta (out);
+  if (meta) {
+    for (p = 0; p < GST_VIDEO_INFO_N_PLANES (&info); p++) {
+      fail_unless_equals_int (meta->stride[p],
+          GST_VIDEO_INFO_PLANE_STRIDE (&info, p));
+      fail_unless_equals_uint64 (meta->offset[p],
+          GST_VIDEO_INFO_PLANE_OFFSET (&info, p));
+    }
+  }
+  size = gst_buffer_get_size (out);
+  fail_unless (size >= GST_VIDEO_INFO_SIZE (&info));
+  gst_buffer_unref (out);
+
+  size = push_system_frame (h, NV12_CAPS, 42, 32);
+  check_stats (h, 0, 2, 2 * size);
+
+  teardown_harness (h, NULL);
+}
+
+GST_END_TEST;
+
+/* A heap buffer laid out with padding reaches a downstream that cannot
+ * read GstVideoMeta: it is copied into the default layout. With a
+ * downstream that reads it, it passes. */
+static guint64
+push_padded_heap_frame (gboolean kms_like)
+{
+  GstVideoAlignment align;
+  GstBufferPool *pool;
+  GstStructure *config;
+  GstVideoMeta *meta;
+  GstBuffer *in = NULL, *out;
+  GstVideoInfo info;
+  GstHarness *h;
+  GstStructure *stats = NULL;
+  guint64 copied = 0;
+
+  h = upload_harness (test_heap, kms_like, NULL);
+  gst_harness_set_src_caps_str (h, BGRX_CAPS);
+  info_from_string (&info, BGRX_CAPS);
+
+  pool = v4l2_like_take_pool (h, BGRX_CAPS, NULL);
+  fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+  config = gst_buffer_pool_get_config (pool);
+  gst_video_alignment_reset (&align);
+  align.padding_right = 62;
+  gst_buffer_pool_config_add_option (config,
+      GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT);
+  gst_buffer_pool_config_set_video_alignment (config, &align);
+  if (!gst_buffer_pool_set_config (pool, config)) {
+    config = gst_buffer_pool_get_config (pool);
+    fail_unless (gst_buffer_pool_set_config (pool, config));
+  }
+  fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+
+  fail_unless_equals_int (gst_buffer_pool_acquire_buffer (pool, &in, NULL),
+      GST_FLOW_OK);
+  meta = gst_buffer_get_video_meta (in);
+  fail_unless (meta != NULL);
+  fail_unless (meta->stride[0] > GST_VIDEO_INFO_PLANE_STRIDE (&info, 0));
+  fill_frame (in, &info, 41);
+
+  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  check_in_heap (out);
+  check_frame (out, &info, 41);
+  gst_buffer_unref (out);
+
+  g_object_get (h->element, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, "copied", &copied));
+  gst_structure_free (stats);
+
+  drop_pool (pool);
+  teardown_harness (h, NULL);
+
+  return copied;
+}
+
+GST_START_TEST (test_padded_heap_frame)
+{
+  fail_unless_equals_uint64 (push_padded_heap_frame (TRUE), 0);
+  fail_unless_equals_uint64 (push_padded_heap_frame (FALSE), 1);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_allow_copy_false)
+{
+  GstBufferPool *pool;
+  GstVideoInfo info;
+  GstMessage *msg;
+  GstHarness *h;
+  GstBus *bus = NULL;
+  GError *error = NULL;
+
+  h = upload_harness (test_heap, TRUE, &bus);
+  g_object_set (h->element, "allow-copy", FALSE, NULL);
+  gst_harness_set_src_caps_str (h, BGRX_CAPS);
+  info_from_string (&info, BGRX_CAPS);
+
+  /* heap buffers still flow */
+  pool = v4l2_like_take_pool (h, BGRX_CAPS, NULL);
+  push_pool_buffers (h, pool, 3);
+  check_stats (h, 3, 0, 0);
+
+  /* others are an error that says what happened */
+  fail_unless_equals_int (gst_harness_push (h, system_frame (&info, 0, 1)),
+      GST_FLOW_ERROR);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &error, NULL);
+  GST_INFO ("%s", error->message);
+  fail_unless (strstr (error->message, test_heap_name) != NULL);
+  fail_unless (strstr (error->message, "did not use the proposed pool"));
+  g_error_free (error);
+  gst_message_unref (msg);
+  check_stats (h, 3, 0, 0);
+
+  drop_pool (pool);
+  teardown_harness (h, bus);
+}
+
+GST_END_TEST;
+
+static GstBuffer *
+flat_buffer (GstAllocator * allocator, gsize size, guint seed)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (allocator, size, NULL);
+  GstMapInfo map;
+  gsize i;
+
+  fail_unless (buf != NULL);
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_WRITE));
+  for (i = 0; i < size; i++)
+    map.data[i] = pattern (seed, 0, i / 251, i);
+  gst_buffer_unmap (buf, &map);
+
+  return buf;
+}
+
+static void
+check_flat (GstBuffer * buf, gsize size, guint seed)
+{
+  GstMapInfo map;
+  gsize i;
+
+  fail_unless_equals_uint64 (gst_buffer_get_size (buf), size);
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
+  for (i = 0; i < size; i++)
+    if (map.data[i] != pattern (seed, 0, i / 251, i))
+      fail ("byte %" G_GSIZE_FORMAT " differs", i);
+  gst_buffer_unmap (buf, &map);
+}
+
+GST_START_TEST (test_non_video)
+{
+  const gsize sizes[] = { 10000, 10000, 30000, 4096, 10000 };
+  GstAllocator *allocator = NULL;
+  GstBuffer *in, *out;
+  GstQuery *query;
+  GstCaps *caps;
+  GstHarness *h;
+  guint64 bytes = 0;
+  guint i;
+
+  h = upload_harness (test_heap, FALSE, NULL);
+  gst_harness_set_src_caps_str (h, FLAT_CAPS);
+
+  /* no frame size: the allocator is offered, no pool */
+  caps = gst_caps_from_string (FLAT_CAPS);
+  query = gst_query_new_allocation (caps, TRUE);
+  fail_unless (gst_pad_peer_query (h->srcpad, query));
+  fail_unless_equals_int (gst_query_get_n_allocation_pools (query), 0);
+  fail_unless (gst_query_get_n_allocation_params (query) > 0);
+  gst_query_parse_nth_allocation_param (query, 0, &allocator, NULL);
+  fail_unless (GST_IS_DMA_HEAP_ALLOCATOR (allocator));
+  gst_query_unref (query);
+  gst_caps_unref (caps);
+
+  /* what upstream allocates from it passes */
+  in = flat_buffer (allocator, 10000, 1);
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (in)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless (out == in);
+  gst_buffer_unref (out);
+  gst_buffer_unref (in);
+  gst_object_unref (allocator);
+  check_stats (h, 1, 0, 0);
+
+  /* system memory is copied, whatever the sizes */
+  for (i = 0; i < G_N_ELEMENTS (sizes); i++) {
+    in = flat_buffer (NULL, sizes[i], 2 + i);
+    GST_BUFFER_OFFSET (in) = i;
+    fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    check_in_heap (out);
+    check_flat (out, sizes[i], 2 + i);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (out), i);
+    gst_buffer_unref (out);
+    bytes += sizes[i];
+  }
+  check_stats (h, 1, G_N_ELEMENTS (sizes), bytes);
+
+  teardown_harness (h, NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_renegotiation)
+{
+  GstBufferPool *pool, *pool2;
+  GstVideoInfo info;
+  GstBuffer *out = NULL;
+  GstHarness *h;
+  gsize bytes;
+
+  h = upload_harness (test_heap, TRUE, NULL);
+  gst_harness_set_src_caps_str (h, BGRX_CAPS);
+  pool = v4l2_like_take_pool (h, BGRX_CAPS, NULL);
+  push_pool_buffers (h, pool, 3);
+  bytes = push_system_frame (h, BGRX_CAPS, 0, 51);
+
+  /* new format and size mid-stream; upstream drops its old pool while
+   * one of its buffers is still downstream */
+  fail_unless_equals_int (gst_buffer_pool_acquire_buffer (pool, &out, NULL),
+      GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, out), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+
+  gst_harness_set_src_caps_str (h, NV12_CAPS);
+  info_from_string (&info, NV12_CAPS);
+  drop_pool (pool);
+  gst_buffer_unref (out);
+
+  pool2 = v4l2_like_take_pool (h, NV12_CAPS, NULL);
+  push_pool_buffers (h, pool2, 3);
+  bytes += push_system_frame (h, NV12_CAPS, 0, 52);
+  bytes += push_system_frame (h, NV12_CAPS, 16, 53);
+  check_stats (h, 7, 3, bytes);
+
+  /* and back */
+  gst_harness_set_src_caps_str (h, BGRX_CAPS);
+  drop_pool (pool2);
+  bytes += push_system_frame (h, BGRX_CAPS, 0, 54);
+  check_stats (h, 7, 4, bytes);
+
+  teardown_harness (h, NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_fallback_list)
+{
+  GstBufferPool *pool;
+  GstHarness *h;
+  gchar *spec;
+  gsize size;
+
+  spec = g_strdup_printf (MISSING_HEAP ",%s", test_heap);
+  h = upload_harness (spec, TRUE, NULL);
+  gst_harness_set_src_caps_str (h, BGRX_CAPS);
+
+  pool = v4l2_like_take_pool (h, BGRX_CAPS, NULL);
+  push_pool_buffers (h, pool, 2);
+  size = push_system_frame (h, BGRX_CAPS, 0, 61);
+  check_stats (h, 2, 1, size);
+
+  drop_pool (pool);
+  teardown_harness (h, NULL);
+  g_free (spec);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_heap_refused_in_playing)
+{
+  GstMessage *msg;
+  GstHarness *h;
+  GstBus *bus = NULL;
+  gchar *heap = NULL;
+  gsize size;
+
+  h = upload_harness (test_heap, TRUE, &bus);
+  gst_harness_set_src_caps_str (h, BGRX_CAPS);
+
+  g_object_set (h->element, "heap", MISSING_HEAP, NULL);
+  g_object_get (h->element, "heap", &heap, NULL);
+  fail_unless_equals_string (heap, test_heap);
+  g_free (heap);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+
+  /* and the stream goes on, on the same heap */
+  size = push_system_frame (h, BGRX_CAPS, 0, 71);
+  check_stats (h, 0, 1, size);
+
+  teardown_harness (h, bus);
+}
+
+GST_END_TEST;
+
+static Suite *
+dmaheapupload_heap_suite (void)
+{
+  Suite *s = suite_create ("dmaheapupload_heap");
+  TCase *tc = tcase_create ("heap");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_zero_copy_v4l2_to_kms);
+  tcase_add_test (tc, test_min_buffers);
+  tcase_add_test (tc, test_copy_system_memory);
+  tcase_add_test (tc, test_copy_strided_bgrx);
+  tcase_add_test (tc, test_copy_strided_nv12_plain_downstream);
+  tcase_add_test (tc, test_padded_heap_frame);
+  tcase_add_test (tc, test_allow_copy_false);
+  tcase_add_test (tc, test_non_video);
+  tcase_add_test (tc, test_renegotiation);
+  tcase_add_test (tc, test_fallback_list);
+  tcase_add_test (tc, test_heap_refused_in_playing);
+
+  return s;
+}
+
+/* Opens @spec and allocates a page from it; on success keeps the spec and
+ * the name its memories report. */
+static gboolean
+try_heap (const gchar * spec, GString * reasons)
+{
+  GstAllocator *allocator;
+  GstMemory *mem;
+  GError *error = NULL;
+
+  allocator = gst_dma_heap_allocator_new (spec, &error);
+  if (!allocator) {
+    g_string_append_printf (reasons, "\n  %s: %s", spec, error->message);
+    g_error_free (error);
+    return FALSE;
+  }
+
+  mem = gst_allocator_alloc (allocator, 4096, NULL);
+  if (!mem) {
+    g_string_append_printf (reasons, "\n  %s: a 4096-byte allocation failed",
+        spec);
+    gst_object_unref (allocator);
+    return FALSE;
+  }
+
+  test_heap = g_strdup (spec);
+  test_heap_name = g_strdup (gst_dma_heap_memory_get_heap (mem));
+  gst_memory_unref (mem);
+  gst_object_unref (allocator);
+
+  return TRUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  const gchar *env = g_getenv ("GST_DMA_HEAP_TEST_HEAPS");
+  GString *reasons;
+  Suite *s;
+  int ret;
+
+  gst_check_init (&argc, &argv);
+  reasons = g_string_new (NULL);
+
+  if (env && *env) {
+    gchar **items = g_strsplit_set (env, ", ", -1);
+    gchar **item;
+    gboolean found = FALSE;
+
+    for (item = items; *item && !found; item++) {
+      if (**item == '\0')
+        continue;
+      /* a heap the environment names must work */
+      if (!try_heap (*item, reasons)) {
+        g_printerr ("GST_DMA_HEAP_TEST_HEAPS=%s names a heap that does not "
+            "work:%s\n", env, reasons->str);
+        g_strfreev (items);
+        return 1;
+      }
+      found = TRUE;
+    }
+    g_strfreev (items);
+  } else if (!try_heap (GST_DMA_HEAP_DEFAULT_ALIAS, reasons)) {
+    gchar **heaps = gst_dma_heap_list (NULL);
+
+    if (!heaps || !heaps[0] || !try_heap (heaps[0], reasons)) {
+      gchar *available = gst_dma_heap_describe_available ();
+
+      g_print ("SKIP: no usable dma-buf heap (heaps: %s):%s\n", available,
+          reasons->str);
+      g_free (available);
+      g_strfreev (heaps);
+      g_string_free (reasons, TRUE);
+      return 77;
+    }
+    g_strfreev (heaps);
+  }
+  g_string_free (reasons, TRUE);
+
+  if (!test_heap) {
+    g_print ("SKIP: GST_DMA_HEAP_TEST_HEAPS lists no heap\n");
+    return 77;
+  }
+  g_print ("testing on heap \"%s\" (%s)\n", test_heap, test_heap_name);
+
+  s = dmaheapupload_heap_suite ();
+  ret = gst_check_run_suite (s, "dmaheapupload_heap", __FILE__);
+
+  g_free (test_heap);
+  g_free (test_heap_name);
+
+  return ret;
+}
