@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Cross-build the project (library, plugin, tests, examples) for arm64 with
+# -Werror, and the guest helper programs of scripts/guest/tools.
+#
+#   scripts/guest/cross-build.sh [project|tools|all]     (default: all)
+#
+# Build dirs: $GUEST/build (project) and $GUEST/tools. Both are kept, so a
+# rebuild after a small change only recompiles what changed. They are set up
+# again from scratch when the sysroot or the cross file change.
+# Prints the build dirs on stdout; progress and compiler output on stderr.
+# Exit status 1: the project does not build (the compiler output says why).
+set -eu -o pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/scripts/lib/common.sh"
+. "$top/scripts/guest/lib.sh"
+
+what=${1:-all}
+case $what in project|tools|all) ;; *) die "usage: $0 [project|tools|all]" ;; esac
+
+need_pkgs meson ninja-build pkg-config gcc-aarch64-linux-gnu \
+  libc6-dev-arm64-cross || die "cannot install the cross toolchain"
+
+sysroot=$("$guest_dir/rootfs.sh" | sed -n 2p)
+[ -d "$sysroot" ] || die "no sysroot"
+
+# The machine file that tells the cross file where the sysroot is.
+sysini=$GUEST/sysroot.ini
+printf "[constants]\nsysroot = '%s'\n" "$sysroot" >"$sysini.new"
+if cmp -s "$sysini.new" "$sysini"; then rm -f "$sysini.new"; else mv "$sysini.new" "$sysini"; fi
+cross=("--cross-file" "$sysini" "--cross-file" "$guest_dir/aarch64-linux-gnu.ini")
+setup_key=$(cat "$sysini" "$guest_dir/aarch64-linux-gnu.ini" "$sysroot/.stamp" |
+  sha256sum | cut -c1-16)
+
+# build NAME SRCDIR BUILDDIR MESON-OPTIONS...
+build() {
+  local name=$1 src=$2 dir=$3 t0
+  shift 3
+  t0=$(date +%s)
+  if [ -f "$dir/build.ninja" ] && [ "$(cat "$dir/.setup-key" 2>/dev/null)" = "$setup_key" ]; then
+    :
+  else
+    log "guest: configuring the arm64 build of $name in $dir"
+    rm -rf "$dir"
+    if ! meson setup "$dir" "$src" "${cross[@]}" "$@" >"$GUEST/$name-setup.log" 2>&1; then
+      tail -n 40 "$GUEST/$name-setup.log" >&2
+      log "guest: meson setup of $name failed (log: $GUEST/$name-setup.log)"
+      rm -rf "$dir"
+      return 1
+    fi
+    echo "$setup_key" >"$dir/.setup-key"
+  fi
+  log "guest: building $name for arm64"
+  if ! ninja -C "$dir" >"$GUEST/$name-build.log" 2>&1; then
+    grep -E -A3 'error|warning' "$GUEST/$name-build.log" | head -n 60 >&2 ||
+      tail -n 40 "$GUEST/$name-build.log" >&2
+    log "guest: arm64 build of $name failed (log: $GUEST/$name-build.log)"
+    return 1
+  fi
+  log "guest: $name built in $(since "$t0") s"
+}
+
+rc=0
+if [ "$what" != tools ]; then
+  if build project "$top" "$GUEST/build" -Dwerror=true -Dtests=enabled; then
+    echo "$GUEST/build"
+  else
+    rc=1
+  fi
+fi
+if [ "$what" != project ]; then
+  if build tools "$guest_dir/tools" "$GUEST/tools" -Dwerror=true; then
+    echo "$GUEST/tools"
+  else
+    rc=1
+  fi
+fi
+exit $rc

@@ -1,0 +1,478 @@
+/* gst-dmaheap-probe: run a pipeline to its end and report what its sinks
+ * received, for the guest checks.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ *   gst-dmaheap-probe [-t SEC] [-c] [-b N] [-k N] [-p N:FILE] PIPELINE...
+ *
+ *   -t SEC     give up after SEC seconds (default 60): exit status 2
+ *   -c         checksum the visible pixels of every video frame each sink
+ *              gets (strides and plane offsets of the GstVideoMeta honoured)
+ *   -b N       when the first sink gets its N-th buffer, print
+ *              /sys/kernel/debug/dma_buf/bufinfo
+ *   -k N       when the first sink gets its N-th buffer, print a few CRCs of
+ *              what the vkms CRTC 0 composes (debugfs crc/data)
+ *   -p N:FILE  write the N-th buffer the first sink gets as PNG to FILE
+ *
+ * Output, one fact per line:
+ *   PROBE-SINK name=S buffers=N dmabuf=N memories=N exporters=A,B names=X,Y
+ *   PROBE-SUM name=S frames=N sha1=HEX
+ *   PROBE-STATS name=E STRUCTURE      (every element with a "stats"
+ *                                     structure property, read at the end)
+ *   PROBE-BUFINFO line, PROBE-CRC line, PROBE-PNG file
+ *   PROBE-WARNING / PROBE-ERROR element: message (debug)
+ *   PROBE-RESULT eos|error|timeout seconds=S
+ * Exit status: 0 EOS, 1 error, 2 timeout, 3 usage.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gst/gst.h>
+#include <gst/allocators/allocators.h>
+#include <gst/video/video.h>
+
+#define MAX_NAMES 8
+
+typedef struct
+{
+  GstElement *element;
+  gchar *name;
+  gboolean first;
+  guint64 buffers;
+  guint64 dmabuf;
+  GHashTable *memories;
+  GPtrArray *exporters;
+  GPtrArray *buf_names;
+  GChecksum *sum;
+  guint64 summed;
+} SinkInfo;
+
+static gboolean opt_checksum;
+static gint opt_bufinfo_at = -1;
+static gint opt_crc_at = -1;
+static gint opt_png_at = -1;
+static gchar *opt_png_file;
+static GMutex print_lock;
+
+static void
+add_unique (GPtrArray * arr, const gchar * s)
+{
+  guint i;
+
+  for (i = 0; i < arr->len; i++)
+    if (g_str_equal (g_ptr_array_index (arr, i), s))
+      return;
+  if (arr->len < MAX_NAMES)
+    g_ptr_array_add (arr, g_strdup (s));
+}
+
+static gchar *
+join (GPtrArray * arr)
+{
+  GString *s = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; i < arr->len; i++) {
+    if (i)
+      g_string_append_c (s, ',');
+    g_string_append (s, g_ptr_array_index (arr, i));
+  }
+  if (!arr->len)
+    g_string_append (s, "-");
+  return g_string_free (s, FALSE);
+}
+
+/* The kernel tells which heap exported a dma-buf, and the name userspace
+ * gave it, in /proc/self/fdinfo. */
+static void
+read_fdinfo (SinkInfo * si, gint fd)
+{
+  gchar *path, *text = NULL, **lines, **l;
+
+  path = g_strdup_printf ("/proc/self/fdinfo/%d", fd);
+  if (g_file_get_contents (path, &text, NULL, NULL)) {
+    lines = g_strsplit (text, "\n", -1);
+    for (l = lines; *l; l++) {
+      if (g_str_has_prefix (*l, "exp_name:"))
+        add_unique (si->exporters, g_strstrip (*l + strlen ("exp_name:")));
+      else if (g_str_has_prefix (*l, "name:"))
+        add_unique (si->buf_names, g_strstrip (*l + strlen ("name:")));
+    }
+    g_strfreev (lines);
+  }
+  g_free (text);
+  g_free (path);
+}
+
+static void
+checksum_frame (SinkInfo * si, GstPad * pad, GstBuffer * buf)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  guint p, row;
+
+  if (!caps)
+    return;
+  if (!gst_video_info_from_caps (&info, caps)) {
+    gst_caps_unref (caps);
+    return;
+  }
+  gst_caps_unref (caps);
+  if (!gst_video_frame_map (&frame, &info, buf, GST_MAP_READ)) {
+    g_mutex_lock (&print_lock);
+    g_print ("PROBE-WARNING %s: cannot map frame %" G_GUINT64_FORMAT "\n",
+        si->name, si->buffers);
+    g_mutex_unlock (&print_lock);
+    return;
+  }
+  for (p = 0; p < GST_VIDEO_FRAME_N_PLANES (&frame); p++) {
+    gint comp[GST_VIDEO_MAX_COMPONENTS];
+    const guint8 *data = GST_VIDEO_FRAME_PLANE_DATA (&frame, p);
+    gint stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, p);
+    guint rows, row_bytes;
+
+    gst_video_format_info_component (info.finfo, p, comp);
+    rows = GST_VIDEO_FRAME_COMP_HEIGHT (&frame, comp[0]);
+    row_bytes = GST_VIDEO_FRAME_COMP_WIDTH (&frame, comp[0]) *
+        GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, comp[0]);
+    for (row = 0; row < rows; row++)
+      g_checksum_update (si->sum, data + (gsize) row * stride, row_bytes);
+  }
+  gst_video_frame_unmap (&frame);
+  si->summed++;
+}
+
+static void
+print_file (const gchar * prefix, const gchar * path)
+{
+  gchar *text = NULL, **lines, **l;
+  GError *err = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, &err)) {
+    g_print ("%s cannot read %s: %s\n", prefix, path, err->message);
+    g_clear_error (&err);
+    return;
+  }
+  lines = g_strsplit (text, "\n", -1);
+  for (l = lines; *l; l++)
+    if (**l)
+      g_print ("%s %s\n", prefix, *l);
+  g_strfreev (lines);
+  g_free (text);
+}
+
+/* vkms computes a CRC of every frame it composes once crc/data is open. */
+static void
+print_vkms_crcs (void)
+{
+  const gchar *dir = "/sys/kernel/debug/dri/0/crtc-0/crc";
+  gchar *control = g_build_filename (dir, "control", NULL);
+  gchar *datapath = g_build_filename (dir, "data", NULL);
+  gchar line[128];
+  FILE *data;
+  gint i;
+
+  if (!g_file_set_contents (control, "auto", -1, NULL)) {
+    g_print ("PROBE-CRC cannot write %s\n", control);
+    goto out;
+  }
+  data = fopen (datapath, "r");
+  if (!data) {
+    g_print ("PROBE-CRC cannot open %s: %s\n", datapath, g_strerror (errno));
+    goto out;
+  }
+  for (i = 0; i < 4 && fgets (line, sizeof (line), data); i++)
+    g_print ("PROBE-CRC %s", line);
+  fclose (data);
+out:
+  g_free (control);
+  g_free (datapath);
+}
+
+static void
+write_png (GstPad * pad, GstBuffer * buf)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstCaps *png_caps = gst_caps_new_empty_simple ("image/png");
+  GstSample *sample, *png;
+  GError *err = NULL;
+  GstMapInfo map;
+
+  sample = gst_sample_new (buf, caps, NULL, NULL);
+  png = gst_video_convert_sample (sample, png_caps, 20 * GST_SECOND, &err);
+  if (!png) {
+    g_print ("PROBE-WARNING png: %s\n", err ? err->message : "failed");
+    g_clear_error (&err);
+  } else {
+    GstBuffer *out = gst_sample_get_buffer (png);
+
+    if (gst_buffer_map (out, &map, GST_MAP_READ)) {
+      if (g_file_set_contents (opt_png_file, (const gchar *) map.data,
+              map.size, &err))
+        g_print ("PROBE-PNG %s\n", opt_png_file);
+      else
+        g_print ("PROBE-WARNING png: %s\n", err->message);
+      g_clear_error (&err);
+      gst_buffer_unmap (out, &map);
+    }
+    gst_sample_unref (png);
+  }
+  gst_sample_unref (sample);
+  gst_clear_caps (&caps);
+  gst_caps_unref (png_caps);
+}
+
+static GstPadProbeReturn
+on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  SinkInfo *si = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstMemory *mem;
+
+  si->buffers++;
+  if (gst_buffer_n_memory (buf) > 0) {
+    mem = gst_buffer_peek_memory (buf, 0);
+    g_hash_table_add (si->memories, mem);
+    if (gst_is_dmabuf_memory (mem)) {
+      si->dmabuf++;
+      read_fdinfo (si, gst_dmabuf_memory_get_fd (mem));
+    }
+  }
+  if (opt_checksum)
+    checksum_frame (si, pad, buf);
+
+  if (si->first) {
+    g_mutex_lock (&print_lock);
+    if (si->buffers == (guint64) opt_bufinfo_at)
+      print_file ("PROBE-BUFINFO", "/sys/kernel/debug/dma_buf/bufinfo");
+    if (si->buffers == (guint64) opt_crc_at)
+      print_vkms_crcs ();
+    if (si->buffers == (guint64) opt_png_at)
+      write_png (pad, buf);
+    g_mutex_unlock (&print_lock);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+sink_info_free (SinkInfo * si)
+{
+  gst_object_unref (si->element);
+  g_free (si->name);
+  g_hash_table_unref (si->memories);
+  g_ptr_array_unref (si->exporters);
+  g_ptr_array_unref (si->buf_names);
+  g_checksum_free (si->sum);
+  g_free (si);
+}
+
+static GPtrArray *
+attach_to_sinks (GstElement * pipeline)
+{
+  GPtrArray *sinks = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      sink_info_free);
+  GstIterator *it = gst_bin_iterate_sinks (GST_BIN (pipeline));
+  GValue item = G_VALUE_INIT;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *e = g_value_get_object (&item);
+    GstPad *pad = gst_element_get_static_pad (e, "sink");
+
+    if (pad) {
+      SinkInfo *si = g_new0 (SinkInfo, 1);
+
+      si->element = gst_object_ref (e);
+      si->name = gst_object_get_name (GST_OBJECT (e));
+      si->memories = g_hash_table_new (NULL, NULL);
+      si->exporters = g_ptr_array_new_with_free_func (g_free);
+      si->buf_names = g_ptr_array_new_with_free_func (g_free);
+      si->sum = g_checksum_new (G_CHECKSUM_SHA1);
+      g_ptr_array_add (sinks, si);
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, si, NULL);
+      gst_object_unref (pad);
+    }
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+
+  /* gst_bin_iterate_sinks() goes from the last added: the first sink of
+   * the description is the last one found. */
+  if (sinks->len)
+    ((SinkInfo *) g_ptr_array_index (sinks, sinks->len - 1))->first = TRUE;
+  return sinks;
+}
+
+static void
+print_stats (const GValue * item, gpointer user_data)
+{
+  GstElement *e = g_value_get_object (item);
+  GParamSpec *pspec;
+  GstStructure *s = NULL;
+  gchar *str, *name;
+
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "stats");
+  if (!pspec || pspec->value_type != GST_TYPE_STRUCTURE)
+    return;
+  g_object_get (e, "stats", &s, NULL);
+  if (!s)
+    return;
+  str = gst_structure_to_string (s);
+  name = gst_object_get_name (GST_OBJECT (e));
+  g_print ("PROBE-STATS name=%s %s\n", name, str);
+  g_free (name);
+  g_free (str);
+  gst_structure_free (s);
+}
+
+static void
+print_message (const gchar * what, GstMessage * msg)
+{
+  GError *err = NULL;
+  gchar *debug = NULL;
+
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
+    gst_message_parse_error (msg, &err, &debug);
+  else
+    gst_message_parse_warning (msg, &err, &debug);
+  g_print ("%s %s: %s (%s)\n", what, GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
+      err->message, debug ? debug : "");
+  g_clear_error (&err);
+  g_free (debug);
+}
+
+int
+main (int argc, char **argv)
+{
+  gint timeout = 60, opt, status = 2;
+  gchar *desc, *png_spec = NULL;
+  GstElement *pipeline;
+  GError *err = NULL;
+  GPtrArray *sinks;
+  GstBus *bus;
+  GstIterator *it;
+  gint64 start, deadline;
+  const gchar *result = "timeout";
+  guint i;
+
+  while ((opt = getopt (argc, argv, "+t:cb:k:p:")) != -1) {
+    switch (opt) {
+      case 't':
+        timeout = atoi (optarg);
+        break;
+      case 'c':
+        opt_checksum = TRUE;
+        break;
+      case 'b':
+        opt_bufinfo_at = atoi (optarg);
+        break;
+      case 'k':
+        opt_crc_at = atoi (optarg);
+        break;
+      case 'p':
+        png_spec = optarg;
+        break;
+      default:
+        return 3;
+    }
+  }
+  if (optind >= argc) {
+    g_printerr ("usage: %s [-t SEC] [-c] [-b N] [-k N] [-p N:FILE] "
+        "PIPELINE...\n", argv[0]);
+    return 3;
+  }
+  if (png_spec) {
+    gchar *colon = strchr (png_spec, ':');
+
+    if (!colon)
+      return 3;
+    *colon = '\0';
+    opt_png_at = atoi (png_spec);
+    opt_png_file = colon + 1;
+  }
+
+  gst_init (NULL, NULL);
+  desc = g_strjoinv (" ", argv + optind);
+  pipeline = gst_parse_launch (desc, &err);
+  if (!pipeline || err) {
+    g_print ("PROBE-ERROR parse: %s\n", err ? err->message : "failed");
+    g_print ("PROBE-RESULT error seconds=0\n");
+    return 1;
+  }
+  sinks = attach_to_sinks (pipeline);
+
+  start = g_get_monotonic_time ();
+  deadline = start + (gint64) timeout * G_USEC_PER_SEC;
+  bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+
+  for (;;) {
+    gint64 left = deadline - g_get_monotonic_time ();
+    GstMessage *msg;
+
+    if (left <= 0)
+      break;
+    msg = gst_bus_timed_pop_filtered (bus, left * GST_USECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+    if (!msg)
+      break;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
+      g_mutex_lock (&print_lock);
+      print_message ("PROBE-WARNING", msg);
+      g_mutex_unlock (&print_lock);
+      gst_message_unref (msg);
+      continue;
+    }
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      g_mutex_lock (&print_lock);
+      print_message ("PROBE-ERROR", msg);
+      g_mutex_unlock (&print_lock);
+      result = "error";
+      status = 1;
+    } else {
+      result = "eos";
+      status = 0;
+    }
+    gst_message_unref (msg);
+    break;
+  }
+
+  g_mutex_lock (&print_lock);
+  /* Statistics are read while the pipeline still runs, before any
+   * element is stopped. */
+  it = gst_bin_iterate_recurse (GST_BIN (pipeline));
+  gst_iterator_foreach (it, print_stats, NULL);
+  gst_iterator_free (it);
+  g_mutex_unlock (&print_lock);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+
+  for (i = 0; i < sinks->len; i++) {
+    SinkInfo *si = g_ptr_array_index (sinks, i);
+    gchar *exp = join (si->exporters), *names = join (si->buf_names);
+
+    g_print ("PROBE-SINK name=%s buffers=%" G_GUINT64_FORMAT
+        " dmabuf=%" G_GUINT64_FORMAT " memories=%u exporters=%s names=%s\n",
+        si->name, si->buffers, si->dmabuf,
+        g_hash_table_size (si->memories), exp, names);
+    if (opt_checksum)
+      g_print ("PROBE-SUM name=%s frames=%" G_GUINT64_FORMAT " sha1=%s\n",
+          si->name, si->summed, g_checksum_get_string (si->sum));
+    g_free (exp);
+    g_free (names);
+  }
+  g_print ("PROBE-RESULT %s seconds=%.1f\n", result,
+      (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC);
+
+  g_ptr_array_unref (sinks);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  g_free (desc);
+  gst_deinit ();
+  return status;
+}
