@@ -8,8 +8,8 @@
 
 #ifndef GST_DMA_HEAP_API
 # ifdef BUILDING_GST_DMA_HEAP
-#  define GST_DMA_HEAP_API G_MODULE_EXPORT
+#  define GST_DMA_HEAP_API GST_API_EXPORT
 # else
-#  define GST_DMA_HEAP_API G_MODULE_IMPORT
+#  define GST_DMA_HEAP_API GST_API_IMPORT
 # endif
 #endif
