@@ -1,0 +1,21 @@
+/* gst-dmaheap: helpers shared inside libgstdmaheap, not installed
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gst/dmaheap/gstdmaheap.h>
+
+G_BEGIN_DECLS
+
+/* Like gst_dma_heap_list(), and tells whether GST_DMA_HEAP_DIR exists
+ * (an empty result means "no directory" or "empty directory"). */
+G_GNUC_INTERNAL
+gchar **  gst_dma_heap_list_full (gboolean * dir_exists, GError ** error);
+
+/* "system, reserved", or a sentence saying why there is none. */
+G_GNUC_INTERNAL
+gchar *   gst_dma_heap_describe_names (const gchar * const * names,
+                                       gboolean dir_exists);
+
+G_END_DECLS

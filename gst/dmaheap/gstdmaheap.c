@@ -1,0 +1,892 @@
+/* gst-dmaheap: heap names, listing and opening
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:gstdmaheap
+ * @title: Heap names
+ * @short_description: Validate, list, resolve and open Linux dma-buf heaps
+ * @see_also: #GstDmaHeapAllocator, #GstDmaHeapBufferPool
+ *
+ * A dma-buf heap is a character device under %GST_DMA_HEAP_DIR whose name
+ * the kernel chooses: `system`, the default CMA area (which has been called
+ * `linux,cma`, `reserved`, `default-pool` and, since Linux 6.17,
+ * `default_cma_region`), and one heap per named reserved-memory region,
+ * usually spelt with the region's unit address (`ecc-off@78000000`).
+ *
+ * A *heap spec* is what a user writes to choose heaps: a comma-separated,
+ * ordered list whose items are tried in turn. Each item is
+ *
+ * - `default`: the default CMA heap, whatever the running kernel calls it;
+ * - an exact heap name, `ecc-off@78000000`;
+ * - a heap name without its unit address, `ecc-off`, when exactly one heap
+ *   carries that name;
+ * - an absolute path inside %GST_DMA_HEAP_DIR, `/dev/dma_heap/system`.
+ *
+ * Names and paths are checked before anything is opened, and only device
+ * nodes directly inside %GST_DMA_HEAP_DIR are ever opened, whatever the spec
+ * says.
+ *
+ * Since: 0.1
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstdmaheap.h"
+#include "gstdmaheap-private.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#ifndef O_PATH
+#define O_PATH 0
+#endif
+
+GST_DEBUG_CATEGORY_STATIC (gst_dma_heap_debug);
+#define GST_CAT_DEFAULT gst_dma_heap_debug
+
+#define DMA_HEAP_MISSING_TEXT \
+  "none: " GST_DMA_HEAP_DIR " is missing, the kernel has no " \
+  "CONFIG_DMABUF_HEAPS"
+#define DMA_HEAP_EMPTY_TEXT \
+  "none: " GST_DMA_HEAP_DIR " is empty, no heap driver is enabled"
+
+static void
+gst_dma_heap_debug_init (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done)) {
+    GST_DEBUG_CATEGORY_INIT (gst_dma_heap_debug, "dmaheap", 0,
+        "dma-buf heap names and device nodes");
+    g_once_init_leave (&done, 1);
+  }
+}
+
+/**
+ * gst_dma_heap_error_quark:
+ *
+ * Returns: the quark of the %GST_DMA_HEAP_ERROR domain
+ *
+ * Since: 0.1
+ */
+G_DEFINE_QUARK (gst-dma-heap-error-quark, gst_dma_heap_error);
+
+static const gchar *const default_names[] = {
+  "default_cma_region",
+  "reserved",
+  "linux,cma",
+  "default-pool",
+  NULL
+};
+
+/**
+ * gst_dma_heap_default_names:
+ *
+ * The names the default CMA heap has had across kernels, in order of
+ * preference: `default_cma_region` (Linux 6.17 and later, which also keep
+ * `reserved` as a second name for the same region), `reserved` (the name
+ * given by a `cma=` command line or a reserved-memory node called so),
+ * `linux,cma` (a device tree node, possibly with a unit address such as
+ * `linux,cma@7c000000`) and `default-pool`.
+ *
+ * These are the names the %GST_DMA_HEAP_DEFAULT_ALIAS item of a heap spec
+ * looks for.
+ *
+ * Returns: (transfer none) (array zero-terminated=1): a %NULL terminated
+ *   array of names, owned by the library
+ *
+ * Since: 0.1
+ */
+const gchar *const *
+gst_dma_heap_default_names (void)
+{
+  return default_names;
+}
+
+/* Quote @name for an error message, control bytes made visible. */
+static gchar *
+quote_name (const gchar * name)
+{
+  gchar *escaped, *quoted;
+
+  escaped = g_strescape (name, NULL);
+  quoted = g_strdup_printf ("'%s'", escaped);
+  g_free (escaped);
+
+  return quoted;
+}
+
+/**
+ * gst_dma_heap_name_is_valid:
+ * @name: (nullable): a heap name, without directory
+ * @error: return location for a #GError, or %NULL
+ *
+ * Checks that @name can be the name of a device node directly inside
+ * %GST_DMA_HEAP_DIR: it is not empty, not `.` or `..`, holds no `/` and no
+ * control character (bytes below 0x20, and 0x7f), is valid UTF-8 and is at
+ * most `NAME_MAX` bytes long. Whether such a heap exists is not checked.
+ *
+ * On failure @error is set to %GST_DMA_HEAP_ERROR_INVALID_NAME with a
+ * message that quotes @name (escaped, so control bytes are visible) and says
+ * what is wrong with it.
+ *
+ * Returns: %TRUE when @name is a valid heap name
+ *
+ * Since: 0.1
+ */
+gboolean
+gst_dma_heap_name_is_valid (const gchar * name, GError ** error)
+{
+  const gchar *problem = NULL;
+  gsize len;
+  const guchar *p;
+
+  if (name == NULL || name[0] == '\0') {
+    g_set_error_literal (error, GST_DMA_HEAP_ERROR,
+        GST_DMA_HEAP_ERROR_INVALID_NAME,
+        "Invalid heap name '': a heap name cannot be empty");
+    return FALSE;
+  }
+
+  len = strlen (name);
+
+  if (strcmp (name, ".") == 0 || strcmp (name, "..") == 0) {
+    problem = "it designates a directory, not a heap";
+  } else if (strchr (name, '/') != NULL) {
+    problem = "a heap name cannot contain '/' (use the name alone, or a "
+        "path directly inside " GST_DMA_HEAP_DIR ")";
+  } else if (len > NAME_MAX) {
+    problem = NULL;             /* message built below, it has numbers */
+  } else {
+    for (p = (const guchar *) name; *p; p++) {
+      if (*p < 0x20 || *p == 0x7f) {
+        problem = "a heap name cannot contain control characters";
+        break;
+      }
+    }
+    if (problem == NULL && !g_utf8_validate (name, len, NULL))
+      problem = "a heap name must be valid UTF-8";
+  }
+
+  if (problem == NULL && len <= NAME_MAX)
+    return TRUE;
+
+  if (error) {
+    gchar *quoted = quote_name (name);
+
+    if (problem) {
+      g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_INVALID_NAME,
+          "Invalid heap name %s: %s", quoted, problem);
+    } else {
+      g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_INVALID_NAME,
+          "Invalid heap name %s: it is %" G_GSIZE_FORMAT " bytes long, "
+          "more than NAME_MAX (%d)", quoted, len, NAME_MAX);
+    }
+    g_free (quoted);
+  }
+
+  return FALSE;
+}
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
+}
+
+gchar **
+gst_dma_heap_list_full (gboolean * dir_exists, GError ** error)
+{
+  GPtrArray *names;
+  DIR *dir;
+  struct dirent *entry;
+
+  gst_dma_heap_debug_init ();
+
+  if (dir_exists)
+    *dir_exists = FALSE;
+
+  dir = opendir (GST_DMA_HEAP_DIR);
+  if (dir == NULL) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      GST_DEBUG ("%s does not exist: no heaps", GST_DMA_HEAP_DIR);
+      return g_new0 (gchar *, 1);
+    }
+    goto open_failed;
+  }
+
+  if (dir_exists)
+    *dir_exists = TRUE;
+
+  names = g_ptr_array_new ();
+  errno = 0;
+  while ((entry = readdir (dir)) != NULL) {
+    if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0)
+      continue;
+
+    if (!gst_dma_heap_name_is_valid (entry->d_name, NULL)) {
+      GST_DEBUG ("ignoring entry with an invalid name in %s",
+          GST_DMA_HEAP_DIR);
+      continue;
+    }
+
+    g_ptr_array_add (names, g_strdup (entry->d_name));
+  }
+  closedir (dir);
+
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+
+  return (gchar **) g_ptr_array_free (names, FALSE);
+
+  /* ERRORS */
+open_failed:
+  {
+    int err = errno;
+
+    g_set_error (error, GST_DMA_HEAP_ERROR,
+        (err == EACCES || err == EPERM) ? GST_DMA_HEAP_ERROR_PERMISSION :
+        GST_DMA_HEAP_ERROR_FAILED,
+        "Cannot list the heaps in %s: %s", GST_DMA_HEAP_DIR, g_strerror (err));
+    return NULL;
+  }
+}
+
+/**
+ * gst_dma_heap_list:
+ * @error: return location for a #GError, or %NULL
+ *
+ * Lists the heaps present in %GST_DMA_HEAP_DIR. Entries whose names are not
+ * valid heap names (see gst_dma_heap_name_is_valid()) are left out.
+ *
+ * A missing directory is not an error: the kernel has no dma-buf heap
+ * support, and the list is empty.
+ *
+ * Returns: (transfer full) (array zero-terminated=1) (nullable): the sorted
+ *   names of the heaps, possibly an empty array; %NULL with @error set when
+ *   the directory exists but cannot be read (the message names the directory
+ *   and gives the errno text). Free with g_strfreev().
+ *
+ * Since: 0.1
+ */
+gchar **
+gst_dma_heap_list (GError ** error)
+{
+  return gst_dma_heap_list_full (NULL, error);
+}
+
+gchar *
+gst_dma_heap_describe_names (const gchar * const *names, gboolean dir_exists)
+{
+  if (names == NULL || names[0] == NULL)
+    return g_strdup (dir_exists ? DMA_HEAP_EMPTY_TEXT : DMA_HEAP_MISSING_TEXT);
+
+  return g_strjoinv (", ", (gchar **) names);
+}
+
+/**
+ * gst_dma_heap_describe_available:
+ *
+ * Describes the heaps present for a person to read, for example
+ * `system, default_cma_region, ecc-off@78000000`, or, when there is none,
+ * why: %GST_DMA_HEAP_DIR missing (no `CONFIG_DMABUF_HEAPS` in the kernel),
+ * empty, or unreadable.
+ *
+ * Returns: (transfer full): a newly allocated string, free with g_free()
+ *
+ * Since: 0.1
+ */
+gchar *
+gst_dma_heap_describe_available (void)
+{
+  GError *error = NULL;
+  gboolean dir_exists;
+  gchar **names;
+  gchar *ret;
+
+  names = gst_dma_heap_list_full (&dir_exists, &error);
+  if (names == NULL) {
+    ret = g_strdup_printf ("unknown: %s", error->message);
+    g_error_free (error);
+    return ret;
+  }
+
+  ret = gst_dma_heap_describe_names ((const gchar * const *) names,
+      dir_exists);
+  g_strfreev (names);
+
+  return ret;
+}
+
+/* TRUE when @name is @base itself or @base with a unit address. */
+static gboolean
+name_has_base (const gchar * name, const gchar * base)
+{
+  gsize len = strlen (base);
+
+  return strncmp (name, base, len) == 0 &&
+      (name[len] == '\0' || (name[len] == '@' && name[len + 1] != '\0'));
+}
+
+static const gchar *
+find_default (const gchar * const *available)
+{
+  guint i, j;
+
+  for (i = 0; default_names[i]; i++) {
+    /* the exact name first, then one with a unit address */
+    for (j = 0; available[j]; j++) {
+      if (strcmp (available[j], default_names[i]) == 0)
+        return available[j];
+    }
+    for (j = 0; available[j]; j++) {
+      if (name_has_base (available[j], default_names[i]))
+        return available[j];
+    }
+  }
+
+  return NULL;
+}
+
+static void
+add_unique (GPtrArray * result, const gchar * name)
+{
+  guint i;
+
+  for (i = 0; i < result->len; i++) {
+    if (strcmp (g_ptr_array_index (result, i), name) == 0)
+      return;
+  }
+  g_ptr_array_add (result, g_strdup (name));
+}
+
+/* Resolves one trimmed, non-empty item. Returns FALSE with @error set when
+ * the item is malformed or ambiguous; otherwise sets @found to the heap
+ * name, or to NULL when the item designates no heap present. */
+static gboolean
+resolve_item (const gchar * item, const gchar * const *available,
+    const gchar ** found, GError ** error)
+{
+  static const gchar prefix[] = GST_DMA_HEAP_DIR "/";
+  const gchar *name = item;
+  GPtrArray *matches;
+  guint i;
+
+  *found = NULL;
+
+  if (strcmp (item, GST_DMA_HEAP_DEFAULT_ALIAS) == 0) {
+    *found = find_default (available);
+    return TRUE;
+  }
+
+  if (item[0] == '/') {
+    GError *inner = NULL;
+
+    if (!g_str_has_prefix (item, prefix))
+      goto outside;
+
+    name = item + strlen (prefix);
+    if (!gst_dma_heap_name_is_valid (name, &inner)) {
+      g_clear_error (&inner);
+      goto outside;
+    }
+
+    /* a path names a node exactly: no unit address matching */
+    for (i = 0; available[i]; i++) {
+      if (strcmp (available[i], name) == 0) {
+        *found = available[i];
+        break;
+      }
+    }
+    return TRUE;
+  }
+
+  if (!gst_dma_heap_name_is_valid (name, error))
+    return FALSE;
+
+  for (i = 0; available[i]; i++) {
+    if (strcmp (available[i], name) == 0) {
+      *found = available[i];
+      return TRUE;
+    }
+  }
+
+  if (strchr (name, '@') != NULL)
+    return TRUE;
+
+  matches = g_ptr_array_new ();
+  for (i = 0; available[i]; i++) {
+    if (name_has_base (available[i], name))
+      g_ptr_array_add (matches, (gpointer) available[i]);
+  }
+
+  if (matches->len > 1)
+    goto ambiguous;
+
+  if (matches->len == 1)
+    *found = g_ptr_array_index (matches, 0);
+  g_ptr_array_free (matches, TRUE);
+
+  return TRUE;
+
+  /* ERRORS */
+outside:
+  {
+    gchar *quoted = quote_name (item);
+
+    g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_INVALID_NAME,
+        "Invalid heap path %s: a path must be %s<name>, a device node "
+        "directly inside %s", quoted, prefix, GST_DMA_HEAP_DIR);
+    g_free (quoted);
+    return FALSE;
+  }
+ambiguous:
+  {
+    gchar *list;
+
+    g_ptr_array_add (matches, NULL);
+    list = g_strjoinv (", ", (gchar **) matches->pdata);
+    g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_AMBIGUOUS,
+        "Heap name '%s' is ambiguous, it matches %s; give the full name",
+        name, list);
+    g_free (list);
+    g_ptr_array_free (matches, TRUE);
+    return FALSE;
+  }
+}
+
+static gchar **
+resolve_full (const gchar * spec, const gchar * const *available,
+    gboolean dir_exists, GError ** error)
+{
+  static const gchar *const none[] = { NULL };
+  GPtrArray *result;
+  gchar **items;
+  guint i;
+
+  gst_dma_heap_debug_init ();
+
+  if (available == NULL)
+    available = none;
+
+  if (spec == NULL || spec[0] == '\0')
+    goto empty_spec;
+
+  items = g_strsplit (spec, ",", -1);
+  result = g_ptr_array_new_with_free_func (g_free);
+
+  for (i = 0; items[i]; i++) {
+    const gchar *found;
+    gchar *item = g_strstrip (items[i]);
+
+    if (item[0] == '\0')
+      goto empty_item;
+
+    if (!resolve_item (item, available, &found, error))
+      goto failed;
+
+    if (found == NULL) {
+      GST_DEBUG ("heap spec '%s': no heap for '%s', trying the next item",
+          spec, item);
+      continue;
+    }
+
+    GST_DEBUG ("heap spec '%s': '%s' is heap '%s'", spec, item, found);
+    add_unique (result, found);
+  }
+  g_strfreev (items);
+
+  if (result->len == 0)
+    goto not_found;
+
+  g_ptr_array_set_free_func (result, NULL);
+  g_ptr_array_add (result, NULL);
+
+  return (gchar **) g_ptr_array_free (result, FALSE);
+
+  /* ERRORS */
+empty_spec:
+  {
+    g_set_error_literal (error, GST_DMA_HEAP_ERROR,
+        GST_DMA_HEAP_ERROR_INVALID_NAME,
+        "Empty heap spec: give a heap name, a path in " GST_DMA_HEAP_DIR
+        ", 'default' or a comma-separated list of those");
+    return NULL;
+  }
+empty_item:
+  {
+    gchar *quoted = quote_name (spec);
+
+    g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_INVALID_NAME,
+        "Invalid heap spec %s: item %u is empty", quoted, i + 1);
+    g_free (quoted);
+    g_strfreev (items);
+    g_ptr_array_free (result, TRUE);
+    return NULL;
+  }
+failed:
+  {
+    g_strfreev (items);
+    g_ptr_array_free (result, TRUE);
+    return NULL;
+  }
+not_found:
+  {
+    gchar *quoted = quote_name (spec);
+    gchar *present = gst_dma_heap_describe_names (available, dir_exists);
+
+    g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_NOT_FOUND,
+        "No heap matches the heap spec %s; heaps present: %s", quoted, present);
+    g_free (present);
+    g_free (quoted);
+    g_ptr_array_free (result, TRUE);
+    return NULL;
+  }
+}
+
+/**
+ * gst_dma_heap_resolve_in:
+ * @spec: a heap spec (see the section description)
+ * @available: (array zero-terminated=1) (nullable): the names of the heaps
+ *   present, as gst_dma_heap_list() returns them
+ * @error: return location for a #GError, or %NULL
+ *
+ * Resolves @spec against the heap names in @available. This function does
+ * not touch the file system, so that a spec can be checked against any list
+ * of names.
+ *
+ * Items of @spec are separated by commas, and white space around an item is
+ * ignored. Items are resolved in order:
+ *
+ * - `default` becomes the first of gst_dma_heap_default_names() present in
+ *   @available, a name with a unit address counting too (`linux,cma@7c000000`
+ *   for `linux,cma`). Only the first one: `default_cma_region` and
+ *   `reserved` are the same region on kernels that have both.
+ * - an absolute path must be %GST_DMA_HEAP_DIR, a slash and a valid heap
+ *   name; it designates that name exactly.
+ * - any other item must be a valid heap name (gst_dma_heap_name_is_valid()).
+ *   A name present in @available is taken as is; a name without `@` also
+ *   designates the one available heap called `<name>@<unit address>`.
+ *
+ * An item that designates no heap present is skipped, so that a list works
+ * as a fallback chain. A malformed item (empty, invalid name, path outside
+ * %GST_DMA_HEAP_DIR) fails with %GST_DMA_HEAP_ERROR_INVALID_NAME, and a name
+ * matching several heaps with %GST_DMA_HEAP_ERROR_AMBIGUOUS naming them,
+ * whatever the other items. When no item designates a heap present, the
+ * error is %GST_DMA_HEAP_ERROR_NOT_FOUND and its message gives @spec and the
+ * heaps that exist.
+ *
+ * Returns: (transfer full) (array zero-terminated=1) (nullable): the heap
+ *   names, never paths, in the order of @spec and without duplicates; %NULL
+ *   with @error set on failure. Free with g_strfreev().
+ *
+ * Since: 0.1
+ */
+gchar **
+gst_dma_heap_resolve_in (const gchar * spec, const gchar * const *available,
+    GError ** error)
+{
+  return resolve_full (spec, available, FALSE, error);
+}
+
+/**
+ * gst_dma_heap_resolve:
+ * @spec: a heap spec
+ * @error: return location for a #GError, or %NULL
+ *
+ * Resolves @spec against the heaps present, as gst_dma_heap_resolve_in()
+ * does with the names gst_dma_heap_list() returns.
+ *
+ * Returns: (transfer full) (array zero-terminated=1) (nullable): the heap
+ *   names, or %NULL with @error set. Free with g_strfreev().
+ *
+ * Since: 0.1
+ */
+gchar **
+gst_dma_heap_resolve (const gchar * spec, GError ** error)
+{
+  gboolean dir_exists;
+  gchar **available, **ret;
+
+  available = gst_dma_heap_list_full (&dir_exists, error);
+  if (available == NULL)
+    return NULL;
+
+  ret = resolve_full (spec, (const gchar * const *) available, dir_exists,
+      error);
+  g_strfreev (available);
+
+  return ret;
+}
+
+/**
+ * gst_dma_heap_get_device_path:
+ * @name: a heap name
+ *
+ * Returns: (transfer full) (nullable): the path of the device node of heap
+ *   @name, `/dev/dma_heap/<name>`, or %NULL when @name is not a valid heap
+ *   name. Free with g_free().
+ *
+ * Since: 0.1
+ */
+gchar *
+gst_dma_heap_get_device_path (const gchar * name)
+{
+  if (!gst_dma_heap_name_is_valid (name, NULL))
+    return NULL;
+
+  return g_strconcat (GST_DMA_HEAP_DIR "/", name, NULL);
+}
+
+/* "crw------- root:root", or NULL when the node cannot be stat'ed. */
+static gchar *
+describe_node (int dirfd, const gchar * name)
+{
+  struct stat st;
+  gchar mode[11];
+  gchar *owner, *group;
+  gchar *ret;
+  struct passwd *pw;
+  struct group *gr;
+
+  if (fstatat (dirfd, name, &st, 0) < 0)
+    return NULL;
+
+  mode[0] = S_ISCHR (st.st_mode) ? 'c' : S_ISDIR (st.st_mode) ? 'd' :
+      S_ISLNK (st.st_mode) ? 'l' : S_ISREG (st.st_mode) ? '-' : '?';
+  mode[1] = (st.st_mode & S_IRUSR) ? 'r' : '-';
+  mode[2] = (st.st_mode & S_IWUSR) ? 'w' : '-';
+  mode[3] = (st.st_mode & S_IXUSR) ? 'x' : '-';
+  mode[4] = (st.st_mode & S_IRGRP) ? 'r' : '-';
+  mode[5] = (st.st_mode & S_IWGRP) ? 'w' : '-';
+  mode[6] = (st.st_mode & S_IXGRP) ? 'x' : '-';
+  mode[7] = (st.st_mode & S_IROTH) ? 'r' : '-';
+  mode[8] = (st.st_mode & S_IWOTH) ? 'w' : '-';
+  mode[9] = (st.st_mode & S_IXOTH) ? 'x' : '-';
+  mode[10] = '\0';
+
+  /* not thread safe in theory, only used to word an error message */
+  pw = getpwuid (st.st_uid);
+  owner = pw ? g_strdup (pw->pw_name) : g_strdup_printf ("%u",
+      (guint) st.st_uid);
+  gr = getgrgid (st.st_gid);
+  group = gr ? g_strdup (gr->gr_name) : g_strdup_printf ("%u",
+      (guint) st.st_gid);
+
+  ret = g_strdup_printf ("%s %s:%s", mode, owner, group);
+  g_free (owner);
+  g_free (group);
+
+  return ret;
+}
+
+static void
+set_open_error (GError ** error, int err, int dirfd, const gchar * name,
+    const gchar * path)
+{
+  if (err == EACCES || err == EPERM) {
+    gchar *node = dirfd >= 0 ? describe_node (dirfd, name) : NULL;
+
+    g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_PERMISSION,
+        "Cannot open heap %s: %s.%s%s%s This process (uid %u) may not use the "
+        "heap. Allow it with a udev rule such as "
+        "SUBSYSTEM==\"dma_heap\", KERNEL==\"%s\", GROUP=\"video\", "
+        "MODE=\"0660\" (for example in /etc/udev/rules.d/70-dma-heap.rules) "
+        "and add the user to the group video, or choose another heap",
+        path, g_strerror (err), node ? " The node is " : "",
+        node ? node : "", node ? "." : "", (guint) getuid (), name);
+    g_free (node);
+  } else if (err == ENOENT) {
+    gchar *present = gst_dma_heap_describe_available ();
+
+    g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_NOT_FOUND,
+        "Cannot open heap %s: %s; heaps present: %s", path, g_strerror (err),
+        present);
+    g_free (present);
+  } else {
+    g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_FAILED,
+        "Cannot open heap %s: %s", path, g_strerror (err));
+  }
+}
+
+/* @name is a symlink in the heap directory: returns the heap name it points
+ * to, if that is a valid name directly inside GST_DMA_HEAP_DIR. */
+static gchar *
+follow_link (int dirfd, const gchar * name, const gchar * path,
+    GError ** error)
+{
+  static const gchar prefix[] = GST_DMA_HEAP_DIR "/";
+  gchar target[PATH_MAX];
+  gchar *canonical, *ret = NULL;
+  ssize_t len;
+
+  len = readlinkat (dirfd, name, target, sizeof (target) - 1);
+  if (len < 0) {
+    int err = errno;
+
+    g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_FAILED,
+        "Cannot read the symlink %s: %s", path, g_strerror (err));
+    return NULL;
+  }
+  target[len] = '\0';
+
+  canonical = g_canonicalize_filename (target, GST_DMA_HEAP_DIR);
+  if (g_str_has_prefix (canonical, prefix) &&
+      gst_dma_heap_name_is_valid (canonical + strlen (prefix), NULL)) {
+    ret = g_strdup (canonical + strlen (prefix));
+    GST_DEBUG ("%s is a symlink to heap %s", path, ret);
+  } else {
+    gchar *quoted = quote_name (target);
+
+    g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_INVALID_NAME,
+        "Refusing to open %s: symlink leaves %s (it points to %s)", path,
+        GST_DMA_HEAP_DIR, quoted);
+    g_free (quoted);
+  }
+  g_free (canonical);
+
+  return ret;
+}
+
+/**
+ * gst_dma_heap_open:
+ * @name: a heap name (not a spec: resolve specs with gst_dma_heap_resolve())
+ * @error: return location for a #GError, or %NULL
+ *
+ * Opens the device node of heap @name read-only and close-on-exec.
+ *
+ * @name is validated first (gst_dma_heap_name_is_valid()) and the node is
+ * opened relative to %GST_DMA_HEAP_DIR without following symlinks. A symlink
+ * in that directory is accepted only when it points to another valid heap
+ * name inside it, else the error is %GST_DMA_HEAP_ERROR_INVALID_NAME
+ * ("symlink leaves /dev/dma_heap"). The node must be a character device.
+ * Nothing outside %GST_DMA_HEAP_DIR is opened because of @name.
+ *
+ * Error messages name the device node and give the errno text. When access
+ * is denied the error is %GST_DMA_HEAP_ERROR_PERMISSION and its message
+ * gives the node's mode, owner and group and how to allow access (a udev
+ * rule and group membership) or to choose another heap; a missing node is
+ * %GST_DMA_HEAP_ERROR_NOT_FOUND and the message lists the heaps present.
+ *
+ * Returns: a file descriptor to close() after use, or -1 with @error set
+ *
+ * Since: 0.1
+ */
+gint
+gst_dma_heap_open (const gchar * name, GError ** error)
+{
+  gchar *path = NULL;
+  gchar *target = NULL;
+  const gchar *opened;
+  struct stat st;
+  int dirfd, fd;
+  int err;
+
+  gst_dma_heap_debug_init ();
+
+  if (!gst_dma_heap_name_is_valid (name, error))
+    return -1;
+
+  path = gst_dma_heap_get_device_path (name);
+
+  dirfd = open (GST_DMA_HEAP_DIR, O_DIRECTORY | O_CLOEXEC | O_PATH);
+  if (dirfd < 0 && errno == EINVAL)
+    dirfd = open (GST_DMA_HEAP_DIR, O_DIRECTORY | O_CLOEXEC | O_RDONLY);
+  if (dirfd < 0)
+    goto no_directory;
+
+  opened = name;
+  fd = openat (dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 && errno == ELOOP) {
+    target = follow_link (dirfd, name, path, error);
+    if (target == NULL)
+      goto done;
+
+    opened = target;
+    g_free (path);
+    path = gst_dma_heap_get_device_path (target);
+    fd = openat (dirfd, target, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ELOOP)
+      goto link_chain;
+  }
+  if (fd < 0)
+    goto open_failed;
+
+  if (fstat (fd, &st) < 0)
+    goto stat_failed;
+
+  if (!S_ISCHR (st.st_mode))
+    goto not_a_device;
+
+  GST_DEBUG ("opened %s as fd %d", path, fd);
+
+done:
+  if (dirfd >= 0)
+    close (dirfd);
+  g_free (target);
+  g_free (path);
+
+  return fd;
+
+  /* ERRORS */
+no_directory:
+  {
+    err = errno;
+    if (err == ENOENT) {
+      g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_NOT_FOUND,
+          "Cannot open heap %s: %s is missing, the kernel has no "
+          "CONFIG_DMABUF_HEAPS", path, GST_DMA_HEAP_DIR);
+    } else {
+      g_set_error (error, GST_DMA_HEAP_ERROR,
+          (err == EACCES || err == EPERM) ? GST_DMA_HEAP_ERROR_PERMISSION :
+          GST_DMA_HEAP_ERROR_FAILED, "Cannot open heap %s: cannot open %s: %s",
+          path, GST_DMA_HEAP_DIR, g_strerror (err));
+    }
+    fd = -1;
+    goto done;
+  }
+link_chain:
+  {
+    g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_INVALID_NAME,
+        "Refusing to open heap '%s': it is a symlink to %s, itself a symlink",
+        name, path);
+    fd = -1;
+    goto done;
+  }
+open_failed:
+  {
+    err = errno;
+    set_open_error (error, err, dirfd, opened, path);
+    fd = -1;
+    goto done;
+  }
+stat_failed:
+  {
+    err = errno;
+    g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_FAILED,
+        "Cannot stat heap %s: %s", path, g_strerror (err));
+    close (fd);
+    fd = -1;
+    goto done;
+  }
+not_a_device:
+  {
+    g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_FAILED,
+        "Refusing to use %s: it is not a character device, not a heap", path);
+    close (fd);
+    fd = -1;
+    goto done;
+  }
+}
