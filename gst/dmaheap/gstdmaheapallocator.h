@@ -13,7 +13,11 @@ G_BEGIN_DECLS
  * GST_ALLOCATOR_DMAHEAP:
  *
  * Name under which an allocator on the default heap is registered
- * (gst_allocator_find()), and memory type of the memories it makes.
+ * (gst_allocator_find()). The memories of a #GstDmaHeapAllocator keep the
+ * memory type %GST_ALLOCATOR_DMABUF of their parent class, so that dma-buf
+ * importers recognise them; use gst_is_dma_heap_memory() to tell them apart.
+ *
+ * Since: 0.1
  */
 #define GST_ALLOCATOR_DMAHEAP "dmaheap"
 
