@@ -175,6 +175,10 @@ gst_dma_heap_upload_set_heap (GstDmaHeapUpload * self, const gchar * spec)
 {
   gchar *kept = NULL;
 
+  /* NULL restores the default */
+  if (!spec)
+    spec = DEFAULT_HEAP;
+
   GST_OBJECT_LOCK (self);
   if (self->started || GST_STATE (self) > GST_STATE_READY) {
     kept = g_strdup (self->heap_spec);
@@ -351,8 +355,8 @@ gst_dma_heap_upload_start (GstBaseTransform * trans)
 no_allocator:
   {
     gst_dma_heap_upload_post_heap_error (self, error,
-        g_strdup_printf ("heap=\"%s\" (%s, code %d)", spec,
-            g_quark_to_string (error->domain), error->code));
+        g_strdup_printf ("heap=\"%s\", heaps are looked up in "
+            GST_DMA_HEAP_DIR, spec));
     g_error_free (error);
     g_free (spec);
     GST_OBJECT_LOCK (self);
@@ -379,21 +383,6 @@ gst_dma_heap_upload_stop (GstBaseTransform * trans)
   self->downstream_min = 0;
   self->started = FALSE;
   GST_OBJECT_UNLOCK (self);
-
-  return TRUE;
-}
-
-static gboolean
-gst_dma_heap_upload_set_caps (GstBaseTransform * trans, GstCaps * incaps,
-    GstCaps * outcaps)
-{
-  GstDmaHeapUpload *self = GST_DMA_HEAP_UPLOAD (trans);
-
-  gst_caps_replace (&self->caps, outcaps);
-  self->is_video = gst_video_info_from_caps (&self->info, outcaps);
-
-  GST_DEBUG_OBJECT (self, "%s caps %" GST_PTR_FORMAT,
-      self->is_video ? "video" : "non-video", outcaps);
 
   return TRUE;
 }
@@ -485,6 +474,14 @@ gst_dma_heap_upload_decide_allocation (GstBaseTransform * trans,
   if (!caps)
     goto no_caps;
 
+  /* Caps are passed on unchanged, so these are the input caps too. They
+   * are read here rather than in set_caps(): without set_caps() the base
+   * class also lets through streams that never send caps (filesrc). */
+  gst_caps_replace (&self->caps, caps);
+  self->is_video = gst_video_info_from_caps (&self->info, caps);
+  GST_DEBUG_OBJECT (self, "%s caps %" GST_PTR_FORMAT,
+      self->is_video ? "video" : "non-video", caps);
+
   if (gst_query_get_n_allocation_pools (query) > 0) {
     gst_query_parse_nth_allocation_pool (query, 0, &pool, &size, &min, &max);
     GST_DEBUG_OBJECT (self, "downstream pool %" GST_PTR_FORMAT ": size %u, "
@@ -550,6 +547,22 @@ pool_failed:
             caps), ("size %u, min %u", size, min));
     return FALSE;
   }
+}
+
+static void
+gst_dma_heap_upload_warn_pool (GstDmaHeapUpload * self, GstBufferPool * pool,
+    guint min)
+{
+  GError *error;
+
+  error =
+      gst_dma_heap_buffer_pool_get_last_error (GST_DMA_HEAP_BUFFER_POOL
+      (pool));
+  GST_ELEMENT_WARNING (self, RESOURCE, NO_SPACE_LEFT,
+      ("The pool proposed upstream cannot hold its %u buffers: %s", min,
+          error ? error->message : "allocation failed"),
+      ("pool %s", GST_OBJECT_NAME (pool)));
+  g_clear_error (&error);
 }
 
 /* Upstream's ALLOCATION query: offer our heap. */
@@ -625,6 +638,13 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
     GST_WARNING_OBJECT (self, "proposing the allocator without a pool");
     return TRUE;
   }
+
+  /* Allocate the minimum once here: upstream only reports a pool that
+   * fails to activate as a negotiation failure, without the numbers. */
+  if (gst_buffer_pool_set_active (pool, TRUE))
+    gst_buffer_pool_set_active (pool, FALSE);
+  else
+    gst_dma_heap_upload_warn_pool (self, pool, min);
 
   if (gst_query_get_n_allocation_pools (query) > 0)
     gst_query_set_nth_allocation_pool (query, 0, pool,
@@ -726,6 +746,10 @@ gst_dma_heap_upload_ensure_flat_pool (GstDmaHeapUpload * self, gsize size)
   GST_OBJECT_LOCK (self);
   min = self->downstream_min;
   GST_OBJECT_UNLOCK (self);
+
+  /* a stream without caps still needs some for the pool */
+  if (!self->caps)
+    self->caps = gst_caps_new_empty_simple ("application/octet-stream");
 
   GST_DEBUG_OBJECT (self, "flat pool: %u -> %" G_GUINT64_FORMAT " bytes",
       cur_size, new_size);
@@ -988,15 +1012,15 @@ gst_dma_heap_upload_class_init (GstDmaHeapUploadClass * klass)
       "\"" GST_DMA_HEAP_DEFAULT_ALIAS "\" for the default CMA heap whatever "
       "the kernel calls it (default_cma_region, linux,cma, reserved, "
       "default-pool), or a comma-separated list tried in order when a heap "
-      "is missing or full (\"vpu,default\"). "
-      "Changeable in NULL and READY only. Heaps here: %s", available);
+      "is missing or full (\"vpu,default\"). Heaps present: %s", available);
 
   /**
    * GstDmaHeapUpload:heap:
    *
    * The heap spec: a name, a name without unit address, a path inside
-   * /dev/dma_heap, `default`, or a comma-separated fallback list. Read when
-   * the element starts; refused (with a warning message) while running.
+   * /dev/dma_heap, `default`, or a comma-separated fallback list (%NULL
+   * restores `default`). Read when the element starts; refused (with a
+   * warning message, the value kept) while running.
    */
   g_props[PROP_HEAP] = g_param_spec_string ("heap", "Heap", heap_blurb,
       DEFAULT_HEAP, G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
@@ -1071,7 +1095,6 @@ gst_dma_heap_upload_class_init (GstDmaHeapUploadClass * klass)
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_dma_heap_upload_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_dma_heap_upload_stop);
-  trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_dma_heap_upload_set_caps);
   trans_class->decide_allocation =
       GST_DEBUG_FUNCPTR (gst_dma_heap_upload_decide_allocation);
   trans_class->propose_allocation =
