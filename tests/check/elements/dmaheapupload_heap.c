@@ -695,6 +695,30 @@ GST_START_TEST (test_non_video)
 
 GST_END_TEST;
 
+/* filesrc sends no caps at all */
+GST_START_TEST (test_no_caps)
+{
+  GstSegment segment;
+  GstBuffer *out;
+  GstHarness *h;
+
+  h = upload_harness (test_heap, FALSE, NULL);
+  gst_segment_init (&segment, GST_FORMAT_BYTES);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+
+  fail_unless_equals_int (gst_harness_push (h, flat_buffer (NULL, 7000, 9)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  check_in_heap (out);
+  check_flat (out, 7000, 9);
+  gst_buffer_unref (out);
+  check_stats (h, 0, 1, 7000);
+
+  teardown_harness (h, NULL);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_renegotiation)
 {
   GstBufferPool *pool, *pool2;
@@ -804,6 +828,7 @@ dmaheapupload_heap_suite (void)
   tcase_add_test (tc, test_padded_heap_frame);
   tcase_add_test (tc, test_allow_copy_false);
   tcase_add_test (tc, test_non_video);
+  tcase_add_test (tc, test_no_caps);
   tcase_add_test (tc, test_renegotiation);
   tcase_add_test (tc, test_fallback_list);
   tcase_add_test (tc, test_heap_refused_in_playing);
