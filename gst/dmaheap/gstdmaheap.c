@@ -467,6 +467,38 @@ ambiguous:
   }
 }
 
+/* Items @first to @last of @items joined again with commas: sets @found
+ * when they name a heap present. Only an ambiguous name is an error. */
+static gboolean
+resolve_joined (gchar ** items, guint first, guint last,
+    const gchar * const *available, const gchar ** found, GError ** error)
+{
+  GError *inner = NULL;
+  gchar *saved, *joined;
+  gboolean ret = TRUE;
+
+  saved = items[last + 1];
+  items[last + 1] = NULL;
+  joined = g_strjoinv (",", items + first);
+  items[last + 1] = saved;
+  g_strstrip (joined);
+
+  *found = NULL;
+  if (!resolve_item (joined, available, found, &inner)) {
+    if (g_error_matches (inner, GST_DMA_HEAP_ERROR,
+            GST_DMA_HEAP_ERROR_AMBIGUOUS)) {
+      g_propagate_error (error, inner);
+      inner = NULL;
+      ret = FALSE;
+    }
+    g_clear_error (&inner);
+    *found = NULL;
+  }
+  g_free (joined);
+
+  return ret;
+}
+
 static gchar **
 resolve_full (const gchar * spec, const gchar * const *available,
     gboolean dir_exists, GError ** error)
@@ -474,7 +506,7 @@ resolve_full (const gchar * spec, const gchar * const *available,
   static const gchar *const none[] = { NULL };
   GPtrArray *result;
   gchar **items;
-  guint i;
+  guint i, n_items;
 
   gst_dma_heap_debug_init ();
 
@@ -485,12 +517,31 @@ resolve_full (const gchar * spec, const gchar * const *available,
     goto empty_spec;
 
   items = g_strsplit (spec, ",", -1);
+  n_items = g_strv_length (items);
   result = g_ptr_array_new_with_free_func (g_free);
 
-  for (i = 0; items[i]; i++) {
-    const gchar *found;
-    gchar *item = g_strstrip (items[i]);
+  for (i = 0; i < n_items; i++) {
+    const gchar *found = NULL;
+    gchar *item;
+    guint last;
 
+    /* Heap names may hold commas ("linux,cma"): the longest run of items
+     * that names a heap present is that heap. */
+    for (last = n_items - 1; last > i; last--) {
+      if (!resolve_joined (items, i, last, available, &found, error))
+        goto failed;
+      if (found)
+        break;
+    }
+    if (found) {
+      GST_DEBUG ("heap spec '%s': items %u to %u are heap '%s'", spec,
+          i + 1, last + 1, found);
+      add_unique (result, found);
+      i = last;
+      continue;
+    }
+
+    item = g_strstrip (items[i]);
     if (item[0] == '\0')
       goto empty_item;
 
@@ -579,6 +630,9 @@ not_found:
  * - any other item must be a valid heap name (gst_dma_heap_name_is_valid()).
  *   A name present in @available is taken as is; a name without `@` also
  *   designates the one available heap called `<name>@<unit address>`.
+ *
+ * A heap name may itself contain commas (`linux,cma`): consecutive items
+ * that, joined again, designate a heap present are taken as that one name.
  *
  * An item that designates no heap present is skipped, so that a list works
  * as a fallback chain. A malformed item (empty, invalid name, path outside
