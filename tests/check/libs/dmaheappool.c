@@ -1,0 +1,625 @@
+/* gst-dmaheap: GstDmaHeapBufferPool with real buffers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Needs a heap that can be opened: exits 77 (skipped) without one. The
+ * heaps exercised are those of GST_DMA_HEAP_TEST_HEAPS (a heap spec), or
+ * every heap present.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "dmaheaptestutil.h"
+
+#include <gst/allocators/allocators.h>
+#include <gst/dmaheap/dmaheap.h>
+#include <gst/video/video.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+static GstAllocator *
+new_allocator (const gchar * spec)
+{
+  GError *error = NULL;
+  GstAllocator *allocator = gst_dma_heap_allocator_new (spec, &error);
+
+  fail_unless (allocator != NULL, "no allocator on '%s': %s", spec,
+      error ? error->message : "");
+  return allocator;
+}
+
+static GstCaps *
+video_caps (const gchar * format, gint width, gint height, GstVideoInfo * info)
+{
+  GstCaps *caps = gst_caps_new_simple ("video/x-raw",
+      "format", G_TYPE_STRING, format,
+      "width", G_TYPE_INT, width, "height", G_TYPE_INT, height,
+      "framerate", GST_TYPE_FRACTION, 30, 1, NULL);
+
+  fail_unless (gst_video_info_from_caps (info, caps));
+  return caps;
+}
+
+/* set_config, accepting a corrected config once */
+static void
+configure (GstBufferPool * pool, GstStructure * config)
+{
+  if (!gst_buffer_pool_set_config (pool, config)) {
+    config = gst_buffer_pool_get_config (pool);
+    fail_unless (gst_buffer_pool_set_config (pool, config),
+        "corrected config refused");
+  }
+}
+
+static GstBufferPool *
+new_pool (GstAllocator * allocator, GstCaps * caps, guint size, guint min,
+    guint max, gboolean videometa)
+{
+  GstBufferPool *pool = gst_dma_heap_buffer_pool_new (allocator);
+  GstStructure *config = gst_buffer_pool_get_config (pool);
+
+  gst_buffer_pool_config_set_params (config, caps, size, min, max);
+  if (videometa)
+    gst_buffer_pool_config_add_option (config,
+        GST_BUFFER_POOL_OPTION_VIDEO_META);
+  configure (pool, config);
+
+  return pool;
+}
+
+static GstBuffer *
+acquire (GstBufferPool * pool)
+{
+  GstBuffer *buf = NULL;
+
+  fail_unless_equals_int (gst_buffer_pool_acquire_buffer (pool, &buf, NULL),
+      GST_FLOW_OK);
+  fail_unless (buf != NULL);
+  return buf;
+}
+
+/* Write every line of every plane through a video frame, read it back. */
+static void
+check_frame_access (GstBuffer * buf, GstVideoInfo * info)
+{
+  GstVideoFrame frame;
+  guint p, y;
+
+  fail_unless (gst_video_frame_map (&frame, info, buf, GST_MAP_WRITE));
+  for (p = 0; p < GST_VIDEO_FRAME_N_PLANES (&frame); p++) {
+    guint8 *data = GST_VIDEO_FRAME_PLANE_DATA (&frame, p);
+    gint stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, p);
+    guint rows = GST_VIDEO_FRAME_COMP_HEIGHT (&frame, p);
+    guint row_bytes = GST_VIDEO_FRAME_COMP_WIDTH (&frame, p) *
+        GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, p);
+
+    for (y = 0; y < rows; y++)
+      memset (data + y * stride, (guint8) (y + p * 7), row_bytes);
+  }
+  gst_video_frame_unmap (&frame);
+
+  fail_unless (gst_video_frame_map (&frame, info, buf, GST_MAP_READ));
+  for (p = 0; p < GST_VIDEO_FRAME_N_PLANES (&frame); p++) {
+    guint8 *data = GST_VIDEO_FRAME_PLANE_DATA (&frame, p);
+    gint stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, p);
+    guint rows = GST_VIDEO_FRAME_COMP_HEIGHT (&frame, p);
+    guint row_bytes = GST_VIDEO_FRAME_COMP_WIDTH (&frame, p) *
+        GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, p);
+
+    for (y = 0; y < rows; y++) {
+      fail_unless (data[y * stride] == (guint8) (y + p * 7));
+      fail_unless (data[y * stride + row_bytes - 1] == (guint8) (y + p * 7));
+    }
+  }
+  gst_video_frame_unmap (&frame);
+}
+
+static void
+check_video_meta (GstBuffer * buf, GstVideoInfo * info)
+{
+  GstVideoMeta *meta = gst_buffer_get_video_meta (buf);
+  guint p;
+
+  fail_unless (meta != NULL, "no video meta");
+  fail_unless_equals_int (meta->format, GST_VIDEO_INFO_FORMAT (info));
+  fail_unless_equals_int (meta->width, GST_VIDEO_INFO_WIDTH (info));
+  fail_unless_equals_int (meta->height, GST_VIDEO_INFO_HEIGHT (info));
+  fail_unless_equals_int (meta->n_planes, GST_VIDEO_INFO_N_PLANES (info));
+  for (p = 0; p < meta->n_planes; p++) {
+    fail_unless_equals_uint64 (meta->offset[p],
+        GST_VIDEO_INFO_PLANE_OFFSET (info, p));
+    fail_unless_equals_int (meta->stride[p],
+        GST_VIDEO_INFO_PLANE_STRIDE (info, p));
+  }
+}
+
+GST_START_TEST (test_video_bgrx)
+{
+  guint i;
+
+  for (i = 0; dma_heap_test_heaps[i]; i++) {
+    const gchar *heap = dma_heap_test_heaps[i];
+    GstAllocator *allocator = new_allocator (heap);
+    GstVideoInfo info;
+    GstCaps *caps = video_caps ("BGRx", 642, 482, &info);
+    GstBufferPool *pool;
+    GstBuffer *buf;
+    GstMemory *mem;
+    GstAllocator *got;
+
+    pool = new_pool (allocator, caps, GST_VIDEO_INFO_SIZE (&info), 2, 4, TRUE);
+    got = gst_dma_heap_buffer_pool_get_allocator (GST_DMA_HEAP_BUFFER_POOL
+        (pool));
+    fail_unless (got == allocator);
+    gst_object_unref (got);
+
+    fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+    buf = acquire (pool);
+
+    fail_unless_equals_int (gst_buffer_n_memory (buf), 1);
+    mem = gst_buffer_peek_memory (buf, 0);
+    fail_unless (gst_is_dmabuf_memory (mem));
+    fail_unless (gst_is_dma_heap_memory (mem));
+    fail_unless_equals_string (gst_dma_heap_memory_get_heap (mem), heap);
+    fail_unless_equals_uint64 (mem->offset, 0);
+    fail_unless_equals_uint64 (gst_buffer_get_size (buf),
+        GST_VIDEO_INFO_SIZE (&info));
+    fail_unless_equals_int (GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 642 * 4);
+    check_video_meta (buf, &info);
+    check_frame_access (buf, &info);
+
+    gst_buffer_unref (buf);
+    fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+    gst_object_unref (pool);
+    gst_caps_unref (caps);
+    gst_object_unref (allocator);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_video_nv12_aligned)
+{
+  guint i;
+
+  for (i = 0; dma_heap_test_heaps[i]; i++) {
+    const gchar *heap = dma_heap_test_heaps[i];
+    GstAllocator *allocator = new_allocator (heap);
+    GstVideoInfo info, aligned;
+    GstCaps *caps = video_caps ("NV12", 1366, 768, &info);
+    GstVideoAlignment align;
+    GstStructure *config;
+    GstBufferPool *pool;
+    GstVideoMeta *meta;
+    GstBuffer *buf;
+    GstMemory *mem;
+    guint p;
+
+    gst_video_alignment_reset (&align);
+    align.padding_bottom = 16;
+    for (p = 0; p < GST_VIDEO_MAX_PLANES; p++)
+      align.stride_align[p] = 63;
+    aligned = info;
+    fail_unless (gst_video_info_align (&aligned, &align));
+
+    pool = gst_dma_heap_buffer_pool_new (allocator);
+    config = gst_buffer_pool_get_config (pool);
+    gst_buffer_pool_config_set_params (config, caps,
+        GST_VIDEO_INFO_SIZE (&info), 2, 0);
+    gst_buffer_pool_config_add_option (config,
+        GST_BUFFER_POOL_OPTION_VIDEO_META);
+    gst_buffer_pool_config_add_option (config,
+        GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT);
+    gst_buffer_pool_config_set_video_alignment (config, &align);
+    configure (pool, config);
+
+    fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+    buf = acquire (pool);
+
+    fail_unless_equals_int (gst_buffer_n_memory (buf), 1);
+    mem = gst_buffer_peek_memory (buf, 0);
+    fail_unless (gst_is_dma_heap_memory (mem));
+    fail_unless_equals_uint64 (gst_buffer_get_size (buf),
+        GST_VIDEO_INFO_SIZE (&aligned));
+    fail_unless (mem->align >= 63);
+
+    check_video_meta (buf, &aligned);
+    meta = gst_buffer_get_video_meta (buf);
+    for (p = 0; p < meta->n_planes; p++)
+      fail_unless_equals_int (meta->stride[p] % 64, 0);
+    fail_unless (meta->offset[1] >= (gsize) meta->stride[0] * (768 + 16));
+    fail_unless_equals_int (meta->alignment.padding_bottom, 16);
+
+    check_frame_access (buf, &aligned);
+
+    gst_buffer_unref (buf);
+    fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+    gst_object_unref (pool);
+    gst_caps_unref (caps);
+    gst_object_unref (allocator);
+  }
+}
+
+GST_END_TEST;
+
+/* A driver's sizeimage larger than the frame is what gets allocated */
+GST_START_TEST (test_video_size_kept)
+{
+  GstAllocator *allocator = new_allocator (dma_heap_test_heaps[0]);
+  GstVideoInfo info;
+  GstCaps *caps = video_caps ("NV12", 1920, 1080, &info);
+  guint larger = GST_VIDEO_INFO_SIZE (&info) + 16 * 1920 * 3 / 2;
+  GstBufferPool *pool;
+  GstBuffer *buf;
+
+  pool = new_pool (allocator, caps, larger, 1, 0, TRUE);
+  fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+  buf = acquire (pool);
+  fail_unless_equals_uint64 (gst_buffer_get_size (buf), larger);
+  check_video_meta (buf, &info);
+  gst_buffer_unref (buf);
+
+  fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+  gst_object_unref (pool);
+  gst_caps_unref (caps);
+  gst_object_unref (allocator);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_flat_buffers)
+{
+  guint i;
+
+  for (i = 0; dma_heap_test_heaps[i]; i++) {
+    GstAllocator *allocator = new_allocator (dma_heap_test_heaps[i]);
+    GstCaps *caps = gst_caps_new_empty_simple ("application/octet-stream");
+    GstBufferPool *pool;
+    GstBuffer *buf;
+    GstMapInfo map;
+
+    pool = new_pool (allocator, caps, 10000, 1, 2, FALSE);
+    fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+    buf = acquire (pool);
+    fail_unless_equals_uint64 (gst_buffer_get_size (buf), 10000);
+    fail_unless_equals_int (gst_buffer_n_memory (buf), 1);
+    fail_unless (gst_is_dma_heap_memory (gst_buffer_peek_memory (buf, 0)));
+    fail_unless (gst_buffer_get_video_meta (buf) == NULL);
+    fail_unless (gst_buffer_map (buf, &map, GST_MAP_READWRITE));
+    memset (map.data, 0x11, map.size);
+    gst_buffer_unmap (buf, &map);
+    gst_buffer_unref (buf);
+
+    fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+    gst_object_unref (pool);
+    gst_caps_unref (caps);
+    gst_object_unref (allocator);
+  }
+}
+
+GST_END_TEST;
+
+/* min buffers exist right after activation, max buffers is a limit */
+GST_START_TEST (test_min_preallocated)
+{
+  GstAllocator *allocator = new_allocator (dma_heap_test_heaps[0]);
+  GstCaps *caps = gst_caps_new_empty_simple ("application/octet-stream");
+  GstBufferPoolAcquireParams params = { 0, };
+  GstBuffer *bufs[3], *extra = NULL;
+  GstBufferPool *pool;
+  guint before, i;
+
+  pool = new_pool (allocator, caps, 1 << 20, 3, 3, FALSE);
+
+  before = dma_heap_test_count_fds ();
+  fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+  /* one dma-buf fd per buffer */
+  fail_unless_equals_int (dma_heap_test_count_fds (), before + 3);
+
+  for (i = 0; i < 3; i++)
+    bufs[i] = acquire (pool);
+  fail_unless_equals_int (dma_heap_test_count_fds (), before + 3);
+
+  params.flags = GST_BUFFER_POOL_ACQUIRE_FLAG_DONTWAIT;
+  fail_unless_equals_int (gst_buffer_pool_acquire_buffer (pool, &extra,
+          &params), GST_FLOW_EOS);
+
+  for (i = 0; i < 3; i++)
+    gst_buffer_unref (bufs[i]);
+
+  fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+  fail_unless_equals_int (dma_heap_test_count_fds (), before);
+
+  gst_object_unref (pool);
+  gst_caps_unref (caps);
+  gst_object_unref (allocator);
+}
+
+GST_END_TEST;
+
+/* Recycled buffers keep their memories (kmssink caches per GstMemory) */
+GST_START_TEST (test_recycle_same_memory)
+{
+  GstAllocator *allocator = new_allocator (dma_heap_test_heaps[0]);
+  GstVideoInfo info;
+  GstCaps *caps = video_caps ("BGRx", 642, 482, &info);
+  GstBufferPool *pool;
+  GstBuffer *buf;
+  GstMemory *mem;
+  gint fd;
+  guint round;
+
+  pool = new_pool (allocator, caps, GST_VIDEO_INFO_SIZE (&info), 1, 1, TRUE);
+  fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+
+  buf = acquire (pool);
+  mem = gst_buffer_peek_memory (buf, 0);
+  fd = gst_dmabuf_memory_get_fd (mem);
+  gst_buffer_unref (buf);
+
+  for (round = 0; round < 5; round++) {
+    buf = acquire (pool);
+    fail_unless (gst_buffer_peek_memory (buf, 0) == mem,
+        "round %u: another memory", round);
+    fail_unless_equals_int (gst_dmabuf_memory_get_fd (gst_buffer_peek_memory
+            (buf, 0)), fd);
+    fail_unless_equals_uint64 (gst_buffer_get_size (buf),
+        GST_VIDEO_INFO_SIZE (&info));
+    check_video_meta (buf, &info);
+
+    /* what downstream may do to a buffer without changing its memory */
+    GST_BUFFER_PTS (buf) = round * GST_SECOND;
+    gst_buffer_resize (buf, 0, 1000);
+    gst_buffer_add_video_crop_meta (buf);
+    gst_buffer_unref (buf);
+  }
+
+  buf = acquire (pool);
+  fail_unless (gst_buffer_get_video_crop_meta (buf) == NULL);
+  fail_unless (!GST_BUFFER_PTS_IS_VALID (buf));
+  gst_buffer_unref (buf);
+
+  fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+  gst_object_unref (pool);
+  gst_caps_unref (caps);
+  gst_object_unref (allocator);
+}
+
+GST_END_TEST;
+
+/* A region too small fails at activation, with numbers */
+GST_START_TEST (test_prealloc_failure)
+{
+  const guint n = 100, size = 8 << 20;
+  gchar *needed = g_strdup_printf ("%" G_GUINT64_FORMAT, (guint64) n * size);
+  gchar *each = g_strdup_printf ("%u", size);
+  gboolean tested = FALSE;
+  guint i;
+
+  for (i = 0; dma_heap_test_heaps[i]; i++) {
+    const gchar *heap = dma_heap_test_heaps[i];
+    GstAllocator *allocator;
+    GstCaps *caps;
+    GstBufferPool *pool;
+    GError *error;
+    guint before;
+
+    if (dma_heap_test_is_system (heap))
+      continue;
+
+    allocator = new_allocator (heap);
+    caps = gst_caps_new_empty_simple ("application/octet-stream");
+    pool = new_pool (allocator, caps, size, n, 0, FALSE);
+
+    before = dma_heap_test_count_fds ();
+    if (gst_buffer_pool_set_active (pool, TRUE)) {
+      GST_INFO ("heap %s holds %u buffers of %u bytes: not small", heap, n,
+          size);
+      fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+      goto next;
+    }
+
+    error = gst_dma_heap_buffer_pool_get_last_error (GST_DMA_HEAP_BUFFER_POOL
+        (pool));
+    fail_unless (error != NULL);
+    GST_INFO ("%s", error->message);
+    fail_unless (error->domain == GST_DMA_HEAP_ERROR);
+    fail_unless_equals_int (error->code, GST_DMA_HEAP_ERROR_NO_MEMORY);
+    fail_unless (strstr (error->message, heap) != NULL, "%s", error->message);
+    fail_unless (strstr (error->message, needed) != NULL, "%s",
+        error->message);
+    fail_unless (strstr (error->message, each) != NULL, "%s", error->message);
+    fail_unless (strstr (error->message, "were allocated") != NULL, "%s",
+        error->message);
+    fail_unless (strstr (error->message, g_strerror (ENOMEM)) != NULL, "%s",
+        error->message);
+    g_error_free (error);
+
+    /* what was preallocated went back to the heap */
+    fail_unless_equals_int (dma_heap_test_count_fds (), before);
+    tested = TRUE;
+
+    /* the heap is usable again */
+    gst_object_unref (pool);
+    pool = new_pool (allocator, caps, size, 1, 0, FALSE);
+    fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+    fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+
+  next:
+    gst_object_unref (pool);
+    gst_caps_unref (caps);
+    gst_object_unref (allocator);
+  }
+
+  if (!tested)
+    GST_INFO ("no contiguous heap small enough among the heaps tested");
+
+  g_free (needed);
+  g_free (each);
+}
+
+GST_END_TEST;
+
+/* A pool without allocator opens the default heap when activated */
+GST_START_TEST (test_default_heap_pool)
+{
+  GstCaps *caps = gst_caps_new_empty_simple ("application/octet-stream");
+  GstBufferPool *pool;
+  GstAllocator *allocator;
+  gchar **defaults;
+  gint fd = -1;
+
+  defaults = gst_dma_heap_resolve ("default", NULL);
+  if (defaults)
+    fd = gst_dma_heap_open (defaults[0], NULL);
+
+  pool = new_pool (NULL, caps, 4096, 1, 0, FALSE);
+
+  if (fd < 0) {
+    GError *error;
+
+    fail_if (gst_buffer_pool_set_active (pool, TRUE));
+    error = gst_dma_heap_buffer_pool_get_last_error (GST_DMA_HEAP_BUFFER_POOL
+        (pool));
+    fail_unless (error != NULL);
+    g_error_free (error);
+  } else {
+    GstBuffer *buf;
+    gchar *name;
+
+    close (fd);
+    fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+    allocator =
+        gst_dma_heap_buffer_pool_get_allocator (GST_DMA_HEAP_BUFFER_POOL
+        (pool));
+    fail_unless (GST_IS_DMA_HEAP_ALLOCATOR (allocator));
+
+    buf = acquire (pool);
+    fail_unless_equals_string (gst_dma_heap_memory_get_heap
+        (gst_buffer_peek_memory (buf, 0)), defaults[0]);
+
+    /* the buffers carry the pool's name */
+    name = dma_heap_test_get_buf_name (gst_dmabuf_memory_get_fd
+        (gst_buffer_peek_memory (buf, 0)));
+    fail_unless (name != NULL);
+    fail_unless (g_str_has_prefix (name, GST_OBJECT_NAME (pool)), "%s", name);
+    g_free (name);
+
+    gst_buffer_unref (buf);
+    fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+    gst_object_unref (allocator);
+  }
+
+  g_strfreev (defaults);
+  gst_object_unref (pool);
+  gst_caps_unref (caps);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_max_bytes_enforced)
+{
+  GstAllocator *allocator = new_allocator (dma_heap_test_heaps[0]);
+  GstCaps *caps = gst_caps_new_empty_simple ("application/octet-stream");
+  GstBufferPoolAcquireParams params = { 0, };
+  GstBufferPool *pool = gst_dma_heap_buffer_pool_new (allocator);
+  GstStructure *config = gst_buffer_pool_get_config (pool);
+  GstBuffer *bufs[3], *extra = NULL;
+  guint max, i;
+
+  gst_buffer_pool_config_set_params (config, caps, 1 << 20, 1, 0);
+  gst_dma_heap_buffer_pool_config_set_max_bytes (config, 3 << 20);
+  fail_if (gst_buffer_pool_set_config (pool, config));
+  config = gst_buffer_pool_get_config (pool);
+  fail_unless (gst_buffer_pool_config_get_params (config, NULL, NULL, NULL,
+          &max));
+  fail_unless_equals_int (max, 3);
+  fail_unless (gst_buffer_pool_set_config (pool, config));
+
+  fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+  for (i = 0; i < 3; i++)
+    bufs[i] = acquire (pool);
+  params.flags = GST_BUFFER_POOL_ACQUIRE_FLAG_DONTWAIT;
+  fail_unless_equals_int (gst_buffer_pool_acquire_buffer (pool, &extra,
+          &params), GST_FLOW_EOS);
+  for (i = 0; i < 3; i++)
+    gst_buffer_unref (bufs[i]);
+
+  fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+  gst_object_unref (pool);
+  gst_caps_unref (caps);
+  gst_object_unref (allocator);
+}
+
+GST_END_TEST;
+
+/* A dma-heap allocator in the config is used; its heap is the buffers' */
+GST_START_TEST (test_allocator_from_config)
+{
+  const gchar *heap_a = dma_heap_test_heaps[0];
+  const gchar *heap_b = dma_heap_test_heaps[1] ? dma_heap_test_heaps[1] :
+      heap_a;
+  GstAllocator *a1 = new_allocator (heap_a);
+  GstAllocator *a2 = new_allocator (heap_b);
+  GstCaps *caps = gst_caps_new_empty_simple ("application/octet-stream");
+  GstBufferPool *pool = gst_dma_heap_buffer_pool_new (a1);
+  GstStructure *config = gst_buffer_pool_get_config (pool);
+  GstAllocator *got;
+  GstBuffer *buf;
+
+  gst_buffer_pool_config_set_params (config, caps, 4096, 1, 0);
+  gst_buffer_pool_config_set_allocator (config, a2, NULL);
+  fail_unless (gst_buffer_pool_set_config (pool, config));
+
+  got = gst_dma_heap_buffer_pool_get_allocator (GST_DMA_HEAP_BUFFER_POOL
+      (pool));
+  fail_unless (got == a2);
+  gst_object_unref (got);
+
+  fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+  buf = acquire (pool);
+  fail_unless (gst_buffer_peek_memory (buf, 0)->allocator == a2);
+  fail_unless_equals_string (gst_dma_heap_memory_get_heap
+      (gst_buffer_peek_memory (buf, 0)), heap_b);
+  gst_buffer_unref (buf);
+  fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+
+  gst_object_unref (pool);
+  gst_caps_unref (caps);
+  gst_object_unref (a1);
+  gst_object_unref (a2);
+}
+
+GST_END_TEST;
+
+static Suite *
+dmaheappool_suite (void)
+{
+  Suite *s = suite_create ("dmaheappool");
+  TCase *tc = tcase_create ("general");
+
+  tcase_set_timeout (tc, 150);
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_video_bgrx);
+  tcase_add_test (tc, test_video_nv12_aligned);
+  tcase_add_test (tc, test_video_size_kept);
+  tcase_add_test (tc, test_flat_buffers);
+  tcase_add_test (tc, test_min_preallocated);
+  tcase_add_test (tc, test_recycle_same_memory);
+  tcase_add_test (tc, test_prealloc_failure);
+  tcase_add_test (tc, test_default_heap_pool);
+  tcase_add_test (tc, test_max_bytes_enforced);
+  tcase_add_test (tc, test_allocator_from_config);
+
+  return s;
+}
+
+int
+main (int argc, char **argv)
+{
+  return dma_heap_test_main (argc, argv, dmaheappool_suite, "dmaheappool");
+}

@@ -1,0 +1,194 @@
+/* gst-dmaheap: helpers of the tests that need a heap
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "dmaheaptestutil.h"
+
+#include <gst/dmaheap/dmaheap.h>
+
+#include <dirent.h>
+#include <string.h>
+#include <unistd.h>
+
+gchar **dma_heap_test_heaps = NULL;
+
+gchar **
+dma_heap_test_find_heaps (gchar ** reason)
+{
+  const gchar *env = g_getenv ("GST_DMA_HEAP_TEST_HEAPS");
+  GError *error = NULL;
+  GPtrArray *usable;
+  GString *why;
+  gchar **candidates;
+  guint i;
+
+  if (env && *env)
+    candidates = gst_dma_heap_resolve (env, &error);
+  else
+    candidates = gst_dma_heap_list (&error);
+
+  if (candidates == NULL) {
+    *reason = g_strdup_printf ("no heap to test: %s", error->message);
+    g_error_free (error);
+    return NULL;
+  }
+
+  usable = g_ptr_array_new ();
+  why = g_string_new (NULL);
+
+  for (i = 0; candidates[i]; i++) {
+    gint fd = gst_dma_heap_open (candidates[i], &error);
+
+    if (fd < 0) {
+      g_string_append_printf (why, "%s%s", why->len ? "; " : "",
+          error->message);
+      g_clear_error (&error);
+      continue;
+    }
+    close (fd);
+    g_ptr_array_add (usable, g_strdup (candidates[i]));
+  }
+  g_strfreev (candidates);
+
+  if (usable->len == 0) {
+    gchar *present = gst_dma_heap_describe_available ();
+
+    *reason = g_strdup_printf ("no heap can be opened (heaps present: %s)%s%s",
+        present, why->len ? ": " : "", why->str);
+    g_free (present);
+    g_string_free (why, TRUE);
+    g_ptr_array_free (usable, TRUE);
+    return NULL;
+  }
+
+  g_string_free (why, TRUE);
+  g_ptr_array_add (usable, NULL);
+
+  return (gchar **) g_ptr_array_free (usable, FALSE);
+}
+
+int
+dma_heap_test_main (int argc, char **argv, Suite * (*make_suite) (void),
+    const gchar * name)
+{
+  gchar *reason = NULL;
+  gchar *heaps;
+
+  gst_check_init (&argc, &argv);
+
+  dma_heap_test_heaps = dma_heap_test_find_heaps (&reason);
+  if (dma_heap_test_heaps == NULL) {
+    g_print ("SKIP: %s: %s\n", name, reason);
+    g_free (reason);
+    return DMA_HEAP_TEST_SKIP;
+  }
+
+  heaps = g_strjoinv (", ", dma_heap_test_heaps);
+  g_print ("%s: testing heaps %s\n", name, heaps);
+  g_free (heaps);
+
+  return gst_check_run_suite (make_suite (), name, __FILE__);
+}
+
+guint
+dma_heap_test_count_fds (void)
+{
+  DIR *dir;
+  struct dirent *entry;
+  guint n = 0;
+
+  dir = opendir ("/proc/self/fd");
+  g_assert_nonnull (dir);
+  while ((entry = readdir (dir)) != NULL) {
+    if (entry->d_name[0] != '.')
+      n++;
+  }
+  closedir (dir);
+
+  /* the directory itself was one */
+  return n - 1;
+}
+
+gchar *
+dma_heap_test_get_buf_name (gint fd)
+{
+  gchar *path, *contents = NULL, *ret = NULL;
+  gchar **lines;
+  guint i;
+
+  path = g_strdup_printf ("/proc/self/fdinfo/%d", fd);
+  if (!g_file_get_contents (path, &contents, NULL, NULL)) {
+    g_free (path);
+    return NULL;
+  }
+  g_free (path);
+
+  lines = g_strsplit (contents, "\n", -1);
+  for (i = 0; lines[i]; i++) {
+    if (g_str_has_prefix (lines[i], "name:")) {
+      ret = g_strdup (g_strstrip (lines[i] + strlen ("name:")));
+      break;
+    }
+  }
+  g_strfreev (lines);
+  g_free (contents);
+
+  return ret;
+}
+
+gchar *
+dma_heap_test_read_bufinfo (void)
+{
+  gchar *contents = NULL;
+
+  if (!g_file_get_contents ("/sys/kernel/debug/dma_buf/bufinfo", &contents,
+          NULL, NULL))
+    return NULL;
+
+  return contents;
+}
+
+gboolean
+dma_heap_test_is_system (const gchar * heap)
+{
+  return g_str_has_prefix (heap, "system");
+}
+
+gsize
+dma_heap_test_find_failing_size (const gchar * heap)
+{
+  static const gsize mib[] = { 64, 96, 128, 192, 256, 384, 512 };
+  GstAllocator *allocator;
+  gsize ret = 0;
+  guint i;
+
+  if (dma_heap_test_is_system (heap))
+    return 0;
+
+  allocator = gst_dma_heap_allocator_new (heap, NULL);
+  if (allocator == NULL)
+    return 0;
+
+  for (i = 0; i < G_N_ELEMENTS (mib); i++) {
+    GError *error = NULL;
+    GstMemory *mem;
+
+    mem = gst_dma_heap_allocator_alloc_full (GST_DMA_HEAP_ALLOCATOR
+        (allocator), mib[i] << 20, NULL, &error);
+    if (mem == NULL) {
+      GST_INFO ("heap %s cannot allocate %" G_GSIZE_FORMAT " MiB: %s", heap,
+          mib[i], error->message);
+      g_error_free (error);
+      ret = mib[i] << 20;
+      break;
+    }
+    gst_memory_unref (mem);
+  }
+  gst_object_unref (allocator);
+
+  return ret;
+}
