@@ -635,7 +635,10 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
   pool = gst_dma_heap_upload_configure_pool (self, pool, caps,
       GST_VIDEO_INFO_SIZE (&info), min, TRUE);
   if (!pool) {
-    GST_WARNING_OBJECT (self, "proposing the allocator without a pool");
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("Cannot offer upstream a pool of %u buffers of %" G_GSIZE_FORMAT
+            " bytes (see max-bytes); offering the allocator only.", min,
+            GST_VIDEO_INFO_SIZE (&info)), ("caps %" GST_PTR_FORMAT, caps));
     return TRUE;
   }
 
