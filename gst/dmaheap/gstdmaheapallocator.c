@@ -185,6 +185,11 @@ gst_dma_heap_allocator_zero_areas (GstDmaHeapAllocator * self,
 
   gst_memory_unmap (mem, &info);
 
+  if (zero_prefix)
+    GST_MINI_OBJECT_FLAG_SET (mem, GST_MEMORY_FLAG_ZERO_PREFIXED);
+  if (zero_padding)
+    GST_MINI_OBJECT_FLAG_SET (mem, GST_MEMORY_FLAG_ZERO_PADDED);
+
   return TRUE;
 }
 
@@ -538,6 +543,9 @@ gst_dma_heap_allocator_new (const gchar * heap_spec, GError ** error)
 
   if (heap_spec == NULL)
     heap_spec = GST_DMA_HEAP_DEFAULT_ALIAS;
+
+  /* registers the debug category used below */
+  g_type_ensure (GST_TYPE_DMA_HEAP_ALLOCATOR);
 
   names = gst_dma_heap_resolve (heap_spec, error);
   if (names == NULL)

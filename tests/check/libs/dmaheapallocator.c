@@ -268,6 +268,8 @@ GST_START_TEST (test_alloc_params)
     fail_unless_equals_uint64 (mem->size, 1000);
     fail_unless_equals_uint64 (mem->maxsize, page_size ());
     fail_unless_equals_uint64 (mem->align, 63);
+    fail_unless (GST_MEMORY_IS_ZERO_PREFIXED (mem));
+    fail_unless (GST_MEMORY_IS_ZERO_PADDED (mem));
 
     fail_unless (gst_memory_map (mem, &map, GST_MAP_READWRITE));
     base = map.data - mem->offset;
