@@ -267,8 +267,7 @@ gst_dma_heap_upload_get_property (GObject * object, guint prop_id,
 /* Streaming state */
 
 static void
-gst_dma_heap_upload_replace_pool (GstDmaHeapUpload * self,
-    GstBufferPool * pool)
+gst_dma_heap_upload_replace_pool (GstDmaHeapUpload * self, GstBufferPool * pool)
 {
   GstBufferPool *old = self->pool;
 
@@ -407,8 +406,7 @@ gst_dma_heap_upload_configure_pool (GstDmaHeapUpload * self,
 
   config = gst_buffer_pool_get_config (pool);
   gst_buffer_pool_config_set_params (config, caps, size, min, 0);
-  gst_buffer_pool_config_set_allocator (config, self->allocator,
-      &self->params);
+  gst_buffer_pool_config_set_allocator (config, self->allocator, &self->params);
   if (video_meta)
     gst_buffer_pool_config_add_option (config,
         GST_BUFFER_POOL_OPTION_VIDEO_META);
@@ -556,8 +554,7 @@ gst_dma_heap_upload_warn_pool (GstDmaHeapUpload * self, GstBufferPool * pool,
   GError *error;
 
   error =
-      gst_dma_heap_buffer_pool_get_last_error (GST_DMA_HEAP_BUFFER_POOL
-      (pool));
+      gst_dma_heap_buffer_pool_get_last_error (GST_DMA_HEAP_BUFFER_POOL (pool));
   GST_ELEMENT_WARNING (self, RESOURCE, NO_SPACE_LEFT,
       ("The pool proposed upstream cannot hold its %u buffers: %s", min,
           error ? error->message : "allocation failed"),

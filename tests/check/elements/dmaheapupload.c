@@ -153,8 +153,7 @@ GST_START_TEST (test_properties)
   fail_unless (G_IS_PARAM_SPEC_UINT64 (pspec));
   fail_unless_equals_uint64 (G_PARAM_SPEC_UINT64 (pspec)->default_value, 0);
   fail_unless_equals_uint64 (G_PARAM_SPEC_UINT64 (pspec)->minimum, 0);
-  fail_unless_equals_uint64 (G_PARAM_SPEC_UINT64 (pspec)->maximum,
-      G_MAXUINT64);
+  fail_unless_equals_uint64 (G_PARAM_SPEC_UINT64 (pspec)->maximum, G_MAXUINT64);
   fail_unless ((pspec->flags & G_PARAM_READWRITE) == G_PARAM_READWRITE);
 
   g_object_get (element, "heap", &heap, "allow-copy", &allow_copy,

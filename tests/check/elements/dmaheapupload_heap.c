@@ -63,8 +63,7 @@ kms_like_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
   pool = gst_video_buffer_pool_new ();
   config = gst_buffer_pool_get_config (pool);
   gst_buffer_pool_config_set_params (config, caps, info.size, KMS_MIN, 0);
-  gst_buffer_pool_config_add_option (config,
-      GST_BUFFER_POOL_OPTION_VIDEO_META);
+  gst_buffer_pool_config_add_option (config, GST_BUFFER_POOL_OPTION_VIDEO_META);
   fail_unless (gst_buffer_pool_set_config (pool, config));
   gst_query_add_allocation_pool (query, pool, info.size, KMS_MIN, 0);
   gst_object_unref (pool);
@@ -94,8 +93,7 @@ upload_harness (const gchar * heap, gboolean kms_like, GstBus ** bus)
   if (kms_like) {
     harness_sink_query = GST_PAD_QUERYFUNC (h->sinkpad);
     gst_pad_set_query_function (h->sinkpad, kms_like_sink_query);
-    gst_harness_add_propose_allocation_meta (h, GST_VIDEO_META_API_TYPE,
-        NULL);
+    gst_harness_add_propose_allocation_meta (h, GST_VIDEO_META_API_TYPE, NULL);
   }
 
   return h;
@@ -144,8 +142,7 @@ v4l2_like_take_pool (GstHarness * h, const gchar * caps_str, guint * min_out)
   config = gst_buffer_pool_get_config (pool);
   gst_buffer_pool_config_set_params (config, caps, size + SIZEIMAGE_EXTRA,
       min + DRIVER_MIN, 0);
-  gst_buffer_pool_config_add_option (config,
-      GST_BUFFER_POOL_OPTION_VIDEO_META);
+  gst_buffer_pool_config_add_option (config, GST_BUFFER_POOL_OPTION_VIDEO_META);
   fail_unless (gst_buffer_pool_set_config (pool, config),
       "the pool refused a size above the frame size");
   fail_unless (gst_buffer_pool_set_active (pool, TRUE));
