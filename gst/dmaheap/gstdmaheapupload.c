@@ -111,7 +111,6 @@ struct _GstDmaHeapUpload
   gboolean is_video;
   GstVideoInfo info;
   gboolean downstream_video_meta;
-  guint downstream_size;
   GstBufferPool *pool;          /* copies go there */
 
   /* what downstream asked for, read by propose_allocation; protected by
@@ -376,7 +375,6 @@ gst_dma_heap_upload_stop (GstBaseTransform * trans)
   gst_clear_object (&self->allocator);
   self->is_video = FALSE;
   self->downstream_video_meta = FALSE;
-  self->downstream_size = 0;
 
   GST_OBJECT_LOCK (self);
   self->downstream_min = 0;
@@ -489,7 +487,6 @@ gst_dma_heap_upload_decide_allocation (GstBaseTransform * trans,
 
   self->downstream_video_meta =
       gst_query_find_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
-  self->downstream_size = size;
   GST_OBJECT_LOCK (self);
   self->downstream_min = min;
   GST_OBJECT_UNLOCK (self);
@@ -541,8 +538,9 @@ no_caps:
 pool_failed:
   {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Could not configure a dma-heap buffer pool for %" GST_PTR_FORMAT,
-            caps), ("size %u, min %u", size, min));
+        ("Cannot set up a pool of %u buffers of %u bytes on the heap "
+            "(is max-bytes too small?).", min, size),
+        ("caps %" GST_PTR_FORMAT, caps));
     return FALSE;
   }
 }
