@@ -1090,6 +1090,11 @@ gst_dma_heap_upload_class_init (GstDmaHeapUploadClass * klass)
       "Puts buffers in a Linux dma-buf heap: offers upstream a pool on the "
       "heap, passes heap buffers on untouched, copies the others",
       "gst-dmaheap project");
+  /* gst-inspect-1.0 prints every metadata key: the example shows there. */
+  gst_element_class_add_static_metadata (element_class,
+      "example-launch-line",
+      "gst-launch-1.0 v4l2src io-mode=dmabuf-import ! "
+      "dmaheapupload heap=ecc-off ! kmssink");
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_dma_heap_upload_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_dma_heap_upload_stop);
