@@ -320,8 +320,8 @@ gst_dma_heap_allocator_alloc_internal (GstDmaHeapAllocator * self,
     if (err == ENOMEM || err == ENOSPC)
       no_memory = TRUE;
 
-    g_string_append_printf (failures, "%s%s: %s", failures->len ? "; " : "",
-        self->heaps[idx], g_strerror (err));
+    g_string_append_printf (failures, "%sheap %s: %s",
+        failures->len ? "; " : "", self->heaps[idx], g_strerror (err));
 
     GST_WARNING_OBJECT (self, "heap %s could not allocate %" G_GSIZE_FORMAT
         " bytes: %s%s", self->heaps[idx], maxsize, g_strerror (err),
@@ -353,14 +353,17 @@ too_big:
   }
 all_failed:
   {
-    gchar *tried = g_strjoinv (", ", self->heaps);
+    gchar *total = NULL;
+
+    if (maxsize != size)
+      total = g_strdup_printf (" (%" G_GSIZE_FORMAT " bytes with prefix, "
+          "padding and page rounding)", maxsize);
 
     g_set_error (error, GST_DMA_HEAP_ERROR,
         no_memory ? GST_DMA_HEAP_ERROR_NO_MEMORY : GST_DMA_HEAP_ERROR_FAILED,
-        "Cannot allocate %" G_GSIZE_FORMAT " bytes (%" G_GSIZE_FORMAT
-        " bytes with prefix, padding and page rounding) from heaps %s: %s",
-        size, maxsize, tried, failures->str);
-    g_free (tried);
+        "Cannot allocate %" G_GSIZE_FORMAT " bytes%s: %s", size,
+        total ? total : "", failures->str);
+    g_free (total);
     g_string_free (failures, TRUE);
     return NULL;
   }

@@ -427,7 +427,7 @@ no_allocator:
   }
 prealloc_failed:
   {
-    gchar **heaps, *heap_list;
+    gchar **heaps, *heap_list, *each;
     guint64 buffer_bytes;
 
     heaps = gst_dma_heap_allocator_get_heaps (GST_DMA_HEAP_ALLOCATOR
@@ -436,17 +436,20 @@ prealloc_failed:
     buffer_bytes = gst_dma_heap_buffer_pool_buffer_bytes (self->size,
         &self->params);
 
+    each = buffer_bytes != self->size ?
+        g_strdup_printf (" (%" G_GUINT64_FORMAT " bytes each in the heap)",
+        buffer_bytes) : NULL;
     error = g_error_new (GST_DMA_HEAP_ERROR,
         self->alloc_error ? self->alloc_error->code :
         GST_DMA_HEAP_ERROR_FAILED,
-        "Cannot preallocate %u buffers of %u bytes (%" G_GUINT64_FORMAT
-        " bytes each in the heap) from heap %s: %" G_GUINT64_FORMAT
-        " bytes needed in total, %u buffers (%" G_GUINT64_FORMAT " bytes) "
-        "were allocated before buffer %u failed: %s", self->min_buffers,
-        self->size, buffer_bytes, heap_list,
+        "Cannot preallocate %u buffers of %u bytes%s from heap %s: %"
+        G_GUINT64_FORMAT " bytes needed in total, %u buffers (%"
+        G_GUINT64_FORMAT " bytes) were allocated before buffer %u failed. "
+        "%s", self->min_buffers, self->size, each ? each : "", heap_list,
         buffer_bytes * self->min_buffers, self->n_allocated,
         self->bytes_allocated, self->n_allocated + 1,
-        self->alloc_error ? self->alloc_error->message : "unknown error");
+        self->alloc_error ? self->alloc_error->message : "Unknown error");
+    g_free (each);
     GST_ERROR_OBJECT (self, "%s", error->message);
     gst_dma_heap_buffer_pool_set_error (self, error);
 
