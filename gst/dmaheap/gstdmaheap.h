@@ -12,6 +12,8 @@ G_BEGIN_DECLS
  * GST_DMA_HEAP_DIR:
  *
  * The only directory heaps are ever opened from.
+ *
+ * Since: 0.1
  */
 #define GST_DMA_HEAP_DIR "/dev/dma_heap"
 
@@ -19,14 +21,19 @@ G_BEGIN_DECLS
  * GST_DMA_HEAP_DEFAULT_ALIAS:
  *
  * The heap spec that means "the default CMA heap", whatever the running
- * kernel calls it.
+ * kernel calls it (see gst_dma_heap_default_names()).
+ *
+ * Since: 0.1
  */
 #define GST_DMA_HEAP_DEFAULT_ALIAS "default"
 
 /**
  * GST_DMA_HEAP_ERROR:
  *
- * Error domain of the heap functions and of #GstDmaHeapAllocator.
+ * Error domain of the heap functions, of #GstDmaHeapAllocator and of
+ * #GstDmaHeapBufferPool.
+ *
+ * Since: 0.1
  */
 #define GST_DMA_HEAP_ERROR (gst_dma_heap_error_quark ())
 
@@ -41,6 +48,11 @@ G_BEGIN_DECLS
  *   opened by this process
  * @GST_DMA_HEAP_ERROR_NO_MEMORY: the heap could not satisfy an allocation
  * @GST_DMA_HEAP_ERROR_FAILED: any other failure (errno text in the message)
+ *
+ * Error codes of the %GST_DMA_HEAP_ERROR domain. Messages are meant for a
+ * person: they name the heap or device node and give the errno text.
+ *
+ * Since: 0.1
  */
 typedef enum
 {

@@ -21,7 +21,23 @@ G_BEGIN_DECLS
  */
 #define GST_ALLOCATOR_DMAHEAP "dmaheap"
 
+/**
+ * GST_TYPE_DMA_HEAP_ALLOCATOR:
+ *
+ * The #GType of #GstDmaHeapAllocator.
+ *
+ * Since: 0.1
+ */
 #define GST_TYPE_DMA_HEAP_ALLOCATOR (gst_dma_heap_allocator_get_type ())
+
+/**
+ * GstDmaHeapAllocator:
+ *
+ * An allocator of dma-bufs from one or more dma-buf heaps. Opaque; a final
+ * subclass of #GstDmaBufAllocator.
+ *
+ * Since: 0.1
+ */
 GST_DMA_HEAP_API
 G_DECLARE_FINAL_TYPE (GstDmaHeapAllocator, gst_dma_heap_allocator,
     GST, DMA_HEAP_ALLOCATOR, GstDmaBufAllocator)

@@ -9,7 +9,23 @@
 
 G_BEGIN_DECLS
 
+/**
+ * GST_TYPE_DMA_HEAP_BUFFER_POOL:
+ *
+ * The #GType of #GstDmaHeapBufferPool.
+ *
+ * Since: 0.1
+ */
 #define GST_TYPE_DMA_HEAP_BUFFER_POOL (gst_dma_heap_buffer_pool_get_type ())
+
+/**
+ * GstDmaHeapBufferPool:
+ *
+ * A buffer pool of dma-heap buffers. Opaque; a final subclass of
+ * #GstBufferPool.
+ *
+ * Since: 0.1
+ */
 GST_DMA_HEAP_API
 G_DECLARE_FINAL_TYPE (GstDmaHeapBufferPool, gst_dma_heap_buffer_pool,
     GST, DMA_HEAP_BUFFER_POOL, GstBufferPool)
