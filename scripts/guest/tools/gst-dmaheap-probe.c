@@ -10,7 +10,7 @@
  *   -b N       when the first sink gets its N-th buffer, print
  *              /sys/kernel/debug/dma_buf/bufinfo
  *   -k N       when the first sink gets its N-th buffer, print a few CRCs of
- *              what the vkms CRTC 0 composes (debugfs crc/data)
+ *              what CRTC 0 of the vkms device composes (debugfs crc/data)
  *   -p N:FILE  write the N-th buffer the first sink gets as PNG to FILE
  *
  * Output, one fact per line:
@@ -166,17 +166,46 @@ print_file (const gchar * prefix, const gchar * path)
   g_free (text);
 }
 
+/* The debugfs directory of the vkms device (there may be others, vgem). */
+static gchar *
+find_vkms_debugfs (void)
+{
+  gint i;
+
+  for (i = 0; i < 16; i++) {
+    gchar *dir = g_strdup_printf ("/sys/kernel/debug/dri/%d", i);
+    gchar *name_file = g_build_filename (dir, "name", NULL);
+    gchar *name = NULL;
+    gboolean found;
+
+    found = g_file_get_contents (name_file, &name, NULL, NULL) &&
+        g_str_has_prefix (name, "vkms");
+    g_free (name);
+    g_free (name_file);
+    if (found)
+      return dir;
+    g_free (dir);
+  }
+  return NULL;
+}
+
 /* vkms computes a CRC of every frame it composes once crc/data is open. */
 static void
 print_vkms_crcs (void)
 {
-  const gchar *dir = "/sys/kernel/debug/dri/0/crtc-0/crc";
-  gchar *control = g_build_filename (dir, "control", NULL);
-  gchar *datapath = g_build_filename (dir, "data", NULL);
+  gchar *dri = find_vkms_debugfs ();
+  gchar *control, *datapath;
   gchar line[128];
   FILE *data;
   gint i;
 
+  if (!dri) {
+    g_print ("PROBE-CRC no vkms device in /sys/kernel/debug/dri\n");
+    return;
+  }
+  control = g_build_filename (dri, "crtc-0", "crc", "control", NULL);
+  datapath = g_build_filename (dri, "crtc-0", "crc", "data", NULL);
+  g_free (dri);
   if (!g_file_set_contents (control, "auto", -1, NULL)) {
     g_print ("PROBE-CRC cannot write %s\n", control);
     goto out;

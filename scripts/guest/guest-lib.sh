@@ -1,0 +1,81 @@
+# shellcheck shell=sh
+# Helpers for the scripts that run inside the arm64 guest (busybox sh,
+# chrooted in the arm64 root filesystem, see scripts/guest/init). Source it:
+#   . /mnt/src/scripts/guest/guest-lib.sh
+
+HEAP_DIR=/dev/dma_heap
+CMA_SYSFS=/sys/kernel/mm/cma
+export GST_REGISTRY=/tmp/gst-registry.bin
+export GST_PLUGIN_PATH_1_0=/mnt/build/gst/dmaheap
+
+# Every heap present, one name per line, sorted.
+heaps_all() {
+  ls -1 "$HEAP_DIR" 2>/dev/null | sort
+}
+
+# The legacy names of the default CMA area (the kernel keeps them beside
+# default_cma_region): true if $1 is one.
+is_legacy_default() {
+  case $1 in
+    reserved|default-pool|linux,cma|linux,cma@*) return 0 ;;
+  esac
+  return 1
+}
+
+# The heaps the tests run on: system, default_cma_region and every named
+# region, one per line (the legacy alias of the default area is the same
+# memory as default_cma_region).
+heaps_for_tests() {
+  heaps_all | while read -r h; do
+    is_legacy_default "$h" || echo "$h"
+  done
+}
+
+# The named regions: CMA heaps other than the default area.
+heaps_named() {
+  heaps_for_tests | grep -v -x -e system -e default_cma_region
+}
+
+# cma_area HEAP: the CMA area a heap allocates from ("" for system).
+cma_area() {
+  case $1 in
+    system) echo "" ;;
+    default_cma_region)
+      for a in $(ls "$CMA_SYSFS"); do
+        if is_legacy_default "$a"; then echo "$a"; return; fi
+      done ;;
+    *) echo "$1" ;;
+  esac
+}
+
+# cma_counts: "area=alloc_pages_success" for every CMA area, one per line.
+cma_counts() {
+  for a in $(ls "$CMA_SYSFS"); do
+    echo "$a=$(cat "$CMA_SYSFS/$a/alloc_pages_success")"
+  done
+}
+
+# cma_delta BEFORE AFTER: "area=increase" for every area whose counter rose.
+cma_delta() {
+  echo "$2" | while IFS== read -r a n; do
+    [ -n "$a" ] || continue
+    old=$(echo "$1" | sed -n "s/^$(echo "$a" | sed 's/[.[\*^$]/\\&/g')=//p")
+    [ "$n" -gt "${old:-0}" ] && echo "$a=$((n - ${old:-0}))"
+  done
+}
+
+# The vivid nodes, by the names vivid gives them.
+v4l2_node() {
+  for d in /sys/class/video4linux/video*; do
+    case $(cat "$d/name" 2>/dev/null) in
+      *"$1"*) echo "/dev/${d##*/}"; return 0 ;;
+    esac
+  done
+  return 1
+}
+vivid_capture() { v4l2_node vid-cap; }
+vivid_output() { v4l2_node vid-out; }
+
+now() {
+  cut -d' ' -f1 /proc/uptime
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Write the guest's list of tests from the cross build.
+
+    make-job.py BUILD SRC SYSROOT OUTDIR [TIMEOUT_FACTOR]
+
+Reads `meson introspect --tests BUILD` and writes
+  OUTDIR/tests.sh     one `guest_test NAME TIMEOUT PER_HEAP REGISTRY
+                      env VAR=... CMD` line per test, for
+                      scripts/guest/suite.sh
+  OUTDIR/tests.names  "NAME PER_HEAP" per line, for the host to know which
+                      results to expect
+Host paths become guest paths: BUILD -> /mnt/build, SRC -> /mnt/src and
+the SYSROOT prefix (pkg-config adds it to variables such as pluginsdir) is
+dropped, the arm64 root filesystem having those files at the same place.
+Each test gets its own registry in the guest's /tmp. A test whose program
+mentions GST_DMA_HEAP_TEST_HEAPS runs once per heap (PER_HEAP=1).
+Timeouts are meson's times TIMEOUT_FACTOR (default 2): the guest is
+emulated.
+"""
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+
+
+def main():
+    if len(sys.argv) not in (5, 6):
+        sys.exit(__doc__)
+    build, src, sysroot, outdir = (os.path.realpath(p) for p in sys.argv[1:5])
+    factor = float(sys.argv[5]) if len(sys.argv) == 6 else 2.0
+    tests = json.loads(subprocess.check_output(
+        ["meson", "introspect", "--tests", build]))
+
+    # Longest prefix first, in case one of them lies inside another.
+    moves = sorted([(build, "/mnt/build"), (src, "/mnt/src"), (sysroot, "")],
+                   key=lambda m: -len(m[0]))
+
+    def guest_path(value):
+        for old, new in moves:
+            value = value.replace(old, new)
+        return value
+
+    lines, names = [], []
+    for t in tests:
+        name = t["name"]
+        env = {k: guest_path(v) for k, v in (t.get("env") or {}).items()}
+        registry = "/tmp/registry/%s.registry" % name.replace("/", "_")
+        env["GST_REGISTRY"] = registry
+        cmd = [guest_path(c) for c in t["cmd"]]
+        try:
+            with open(t["cmd"][0], "rb") as f:
+                per_heap = b"GST_DMA_HEAP_TEST_HEAPS" in f.read()
+        except OSError:
+            per_heap = False
+        timeout = int((t.get("timeout") or 30) * factor)
+        if timeout <= 0:
+            timeout = 3600
+        words = ["guest_test", name, str(timeout), "1" if per_heap else "0",
+                 registry, "env"] + ["%s=%s" % kv for kv in sorted(env.items())] + cmd
+        lines.append(" ".join(shlex.quote(w) for w in words))
+        names.append("%s %d" % (name, per_heap))
+
+    os.makedirs(outdir, exist_ok=True)
+    with open(os.path.join(outdir, "tests.sh"), "w") as f:
+        f.write("# written by scripts/guest/make-job.py\n")
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(outdir, "tests.names"), "w") as f:
+        f.write("\n".join(names) + ("\n" if names else ""))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+# shellcheck shell=sh
+# Run the project's gst-check suite inside the guest (busybox sh).
+#
+#   . /mnt/src/scripts/guest/suite.sh      (from a job's run.sh)
+#
+# Reads /mnt/job/tests.sh, written on the host by scripts/guest/make-job.py
+# from `meson introspect --tests` of the cross build: one line per test,
+#   guest_test NAME TIMEOUT PER_HEAP REGISTRY COMMAND [ARG...]
+# where COMMAND is `env VAR=VALUE... /mnt/build/...` (meson's environment,
+# paths moved to the guest's mount points). A test with PER_HEAP=1 reads
+# GST_DMA_HEAP_TEST_HEAPS and runs once per heap, that heap first in the
+# list; the others run once with every heap listed.
+#
+# Every test has its own GStreamer registry (REGISTRY), as under meson
+# test, and every test sees the same plugins. On the host the registries
+# stay in the build dir from one run to the next; here the first one made
+# is copied to the others, so the emulated CPU scans the plugins once.
+#
+# Prints
+#   GUEST-HEAPS name,name,...
+#   GUEST-TEST NAME EXIT-STATUS SECONDS
+#   GUEST-TESTLOG NAME line       (last lines of the output of a test that
+#                                  did not exit 0)
+#   GUEST-SUITE-DONE
+
+suite_heaps=$(heaps_for_tests | tr '\n' ' ')
+suite_list=$(echo $suite_heaps | tr ' ' ',')
+echo "GUEST-HEAPS $suite_list"
+mkdir -p /tmp/registry /tmp/testlogs
+
+# run_one NAME TIMEOUT HEAPLIST COMMAND...
+run_one() {
+  _name=$1 _tmo=$2 _heaps=$3
+  shift 3
+  _log=/tmp/testlogs/$(echo "$_name" | tr '/[]@,' '_____').log
+  _t0=$(date +%s)
+  # The build dir is read-only here: libcheck puts its message files in
+  # $TEMP, else in the current directory.
+  (cd /mnt/build && TEMP=/tmp GST_DEBUG_NO_COLOR=1 GST_DMA_HEAP_TEST_HEAPS=$_heaps \
+    timeout -s KILL "$_tmo" "$@") >"$_log" 2>&1
+  _rc=$?
+  echo "GUEST-TEST $_name $_rc $(( $(date +%s) - _t0 ))"
+  if [ $_rc -ne 0 ]; then
+    tail -n 60 "$_log" | sed "s|^|GUEST-TESTLOG $_name |"
+  fi
+}
+
+guest_test() {
+  _n=$1 _t=$2 _per_heap=$3 _reg=$4
+  shift 4
+  if [ -f /tmp/registry/seed ] && [ ! -f "$_reg" ]; then
+    cp /tmp/registry/seed "$_reg"
+  fi
+  if [ "$_per_heap" = 1 ] && [ -n "$suite_heaps" ]; then
+    for _h in $suite_heaps; do
+      _list=$_h
+      for _o in $suite_heaps; do
+        [ "$_o" = "$_h" ] || _list="$_list,$_o"
+      done
+      run_one "$_n[$_h]" "$_t" "$_list" "$@"
+    done
+  else
+    run_one "$_n" "$_t" "$suite_list" "$@"
+  fi
+  if [ ! -f /tmp/registry/seed ] && [ -s "$_reg" ]; then
+    cp "$_reg" /tmp/registry/seed
+  fi
+}
+
+. /mnt/job/tests.sh
+echo "GUEST-SUITE-DONE"
