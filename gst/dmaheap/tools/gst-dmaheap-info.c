@@ -21,6 +21,27 @@
  * default area's heap may be called `default_cma_region`, and then the area
  * is found under one of the other names of the default heap.
  *
+ * The JSON output (format 1) is one object:
+ *   format             1; a change that breaks readers will bump it
+ *   heap_dir           "/dev/dma_heap"
+ *   heap_dir_present   false on a kernel without CONFIG_DMABUF_HEAPS
+ *   spec               the HEAP-SPEC argument, or null
+ *   default_heap       the heap `default` resolves to, or null
+ *   page_size          bytes per page, the unit of the kernel's counters
+ *   heaps              array, sorted by name (spec order with a HEAP-SPEC):
+ *     name, path, link_target (null unless a symlink), type ("char" for a
+ *     heap device), mode ("crw-rw----"), mode_octal ("0660"), uid, owner,
+ *     gid, group, can_open, open_error (null when can_open), backing
+ *     ("system", "cma" or "unknown"), cma_region (null unless CMA),
+ *     size_bytes and used_bytes (null when unknown), same_memory_as (the
+ *     other heaps on the same CMA area), aliases (specs other than the
+ *     name that resolve to this heap alone)
+ *   cma_regions        array, sorted by name, every CMA area the kernel
+ *                      shows, with or without a heap: name, heaps,
+ *                      size_bytes, used_bytes, alloc_pages_success,
+ *                      alloc_pages_fail, release_pages_success (each null
+ *                      when unknown), size_unknown_reason (null when known)
+ *
  * For the test suite, GST_DMA_HEAP_INFO_ROOT names a directory that stands
  * in for `/`: heaps are then read from <root>/dev/dma_heap and the CMA
  * counters from <root>/sys, and "can open" means the file can be opened for
