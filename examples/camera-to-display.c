@@ -22,6 +22,11 @@
  * This is the "application bufferpool negotiation" every GStreamer
  * application can do; dmaheapupload does the same as an element.
  *
+ * There is no queue: the camera's thread pushes to the display, and every
+ * buffer a queue held would be one more the pool must have (a queue
+ * answers the ALLOCATION query like the element after it, so one can be
+ * added; give it max-size-buffers and count those in the pool's minimum).
+ *
  * The program checks at the sink that every buffer is dma-heap memory of
  * its allocator and heap, that the pool recycles its buffers (a display
  * caches one framebuffer per memory), that the source wrote into them (the
