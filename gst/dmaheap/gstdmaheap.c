@@ -506,12 +506,24 @@ resolve_full (const gchar * spec, const gchar * const *available,
   static const gchar *const none[] = { NULL };
   GPtrArray *result;
   gchar **items;
-  guint i, n_items;
+  guint i, n_items, max_commas = 0;
 
   gst_dma_heap_debug_init ();
 
   if (available == NULL)
     available = none;
+
+  /* A run of items joined again can only designate a heap whose name has
+   * at least as many commas: looking further would make long specs cost
+   * cubic time for nothing. */
+  for (i = 0; available[i]; i++) {
+    const gchar *c;
+    guint commas = 0;
+
+    for (c = strchr (available[i], ','); c; c = strchr (c + 1, ','))
+      commas++;
+    max_commas = MAX (max_commas, commas);
+  }
 
   if (spec == NULL || spec[0] == '\0')
     goto empty_spec;
@@ -527,7 +539,7 @@ resolve_full (const gchar * spec, const gchar * const *available,
 
     /* Heap names may hold commas ("linux,cma"): the longest run of items
      * that names a heap present is that heap. */
-    for (last = n_items - 1; last > i; last--) {
+    for (last = MIN (n_items - 1, i + max_commas); last > i; last--) {
       if (!resolve_joined (items, i, last, available, &found, error))
         goto failed;
       if (found)
