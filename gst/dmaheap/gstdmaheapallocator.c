@@ -305,6 +305,9 @@ gst_dma_heap_allocator_alloc_internal (GstDmaHeapAllocator * self,
   if (maxsize == 0)
     maxsize = self->page_mask + 1;
 
+  if (self->n_heaps == 0)
+    goto no_heap;
+
   failures = g_string_new (NULL);
 
   for (i = (first >= 0) ? -1 : 0; i < (gint) self->n_heaps; i++) {
@@ -349,6 +352,14 @@ too_big:
         "Cannot allocate %" G_GSIZE_FORMAT " bytes with a prefix of %"
         G_GSIZE_FORMAT " and a padding of %" G_GSIZE_FORMAT " bytes: the "
         "size overflows", size, params->prefix, params->padding);
+    return NULL;
+  }
+no_heap:
+  {
+    /* made with g_object_new() rather than gst_dma_heap_allocator_new() */
+    g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_FAILED,
+        "Cannot allocate %" G_GSIZE_FORMAT " bytes: the allocator has no "
+        "heap (create it with gst_dma_heap_allocator_new())", size);
     return NULL;
   }
 all_failed:
@@ -674,6 +685,9 @@ gchar **
 gst_dma_heap_allocator_get_heaps (GstDmaHeapAllocator * self)
 {
   g_return_val_if_fail (GST_IS_DMA_HEAP_ALLOCATOR (self), NULL);
+
+  if (self->heaps == NULL)
+    return g_new0 (gchar *, 1);
 
   return g_strdupv (self->heaps);
 }
