@@ -32,9 +32,10 @@
  * pool's, or by none when the pool will create its own); a maximum number of
  * buffers above the byte cap set with
  * gst_buffer_pool_config_set_max_bytes(). Configurations that cannot be
- * corrected fail: no caps, unparsable video caps, size 0 with non-video
- * caps, or a minimum number of buffers beyond the byte cap. set_config()
- * never opens a heap.
+ * corrected fail: no caps, unparsable video caps, video caps with a width
+ * or height of 0 or less, size 0 with non-video caps, a size that overflows
+ * once prefix, padding and page rounding are added, or a minimum number of
+ * buffers beyond the byte cap. set_config() never opens a heap.
  *
  * When activated, the pool preallocates its minimum number of buffers, so a
  * heap too small fails at once, with an error
@@ -100,12 +101,51 @@ page_round (guint64 size)
   return MAX ((size + mask) & ~mask, mask + 1);
 }
 
-/* The bytes one buffer takes in the heap. */
+/* The bytes one buffer takes in the heap, or 0 when size, prefix, padding
+ * and page rounding do not fit in a gsize (the allocator would refuse). */
 static guint64
 gst_dma_heap_buffer_pool_buffer_bytes (guint size,
     const GstAllocationParams * params)
 {
-  return page_round ((guint64) size + params->prefix + params->padding);
+  gsize total = size;
+  guint64 rounded;
+
+  if (!g_size_checked_add (&total, total, params->prefix) ||
+      !g_size_checked_add (&total, total, params->padding))
+    return 0;
+
+  rounded = page_round (total);
+  if (rounded < total || rounded > G_MAXSIZE)
+    return 0;
+
+  return rounded;
+}
+
+/* TRUE when @info->size is below what a frame of its dimensions (with the
+ * paddings of @align) can take: the first component of every format has
+ * full resolution and at least its depth in bits per pixel. GstVideoInfo
+ * of GStreamer 1.22 computes wrapped sizes for some formats, tiled ones
+ * among them, at widths near G_MAXINT. */
+static gboolean
+gst_dma_heap_buffer_pool_frame_size_wrapped (const GstVideoInfo * info,
+    const GstVideoAlignment * align)
+{
+  guint64 width, height, bits;
+
+  width = (guint64) GST_VIDEO_INFO_WIDTH (info) + align->padding_left +
+      align->padding_right;
+  height = (guint64) GST_VIDEO_INFO_HEIGHT (info) + align->padding_top +
+      align->padding_bottom;
+  if (GST_VIDEO_INFO_INTERLACE_MODE (info) ==
+      GST_VIDEO_INTERLACE_MODE_ALTERNATE)
+    height = (height + 1) / 2;
+
+  if (!g_uint64_checked_mul (&bits, width, height) ||
+      !g_uint64_checked_mul (&bits, bits,
+          GST_VIDEO_FORMAT_INFO_DEPTH (info->finfo, 0)))
+    return TRUE;
+
+  return info->size < bits / 8;
 }
 
 static void
@@ -165,6 +205,12 @@ gst_dma_heap_buffer_pool_set_config (GstBufferPool * pool,
     if (!gst_video_info_from_caps (&info, caps))
       goto wrong_caps;
 
+    /* GstVideoInfo takes negative and zero sizes, and gives them frames of
+     * 0 bytes or sizes that wrapped */
+    if (GST_VIDEO_INFO_WIDTH (&info) <= 0 || GST_VIDEO_INFO_HEIGHT (&info) <= 0
+        || info.size == 0)
+      goto wrong_dimensions;
+
     if (gst_buffer_pool_config_has_option (config,
             GST_BUFFER_POOL_OPTION_VIDEO_META) &&
         gst_buffer_pool_config_has_option (config,
@@ -188,6 +234,9 @@ gst_dma_heap_buffer_pool_set_config (GstBufferPool * pool,
         params.align = max_align;
       }
     }
+
+    if (gst_dma_heap_buffer_pool_frame_size_wrapped (&info, &align))
+      goto wrong_dimensions;
 
     if (info.size > G_MAXUINT)
       goto too_big;
@@ -227,6 +276,9 @@ gst_dma_heap_buffer_pool_set_config (GstBufferPool * pool,
   gst_buffer_pool_config_set_allocator (config, allocator, &params);
 
   buffer_bytes = gst_dma_heap_buffer_pool_buffer_bytes (size, &params);
+  if (buffer_bytes == 0 || buffer_bytes > G_MAXUINT64 / MAX (min_buffers, 1))
+    goto size_overflow;
+
   if (gst_dma_heap_buffer_pool_config_get_max_bytes (config, &max_bytes) &&
       max_bytes > 0) {
     guint64 cap_buffers = max_bytes / buffer_bytes;
@@ -281,6 +333,14 @@ wrong_caps:
         GST_PTR_FORMAT, caps);
     return FALSE;
   }
+wrong_dimensions:
+  {
+    GST_WARNING_OBJECT (self, "frames of %dx%d computed as %" G_GSIZE_FORMAT
+        " bytes: no size or a wrapped one, caps %" GST_PTR_FORMAT,
+        GST_VIDEO_INFO_WIDTH (&info),
+        GST_VIDEO_INFO_HEIGHT (&info), info.size, caps);
+    return FALSE;
+  }
 failed_to_align:
   {
     GST_WARNING_OBJECT (self, "failed to align the video info of caps %"
@@ -297,6 +357,14 @@ zero_size:
   {
     GST_WARNING_OBJECT (self, "size 0 with caps %" GST_PTR_FORMAT
         ": a size is needed for non-video buffers", caps);
+    return FALSE;
+  }
+size_overflow:
+  {
+    GST_WARNING_OBJECT (self, "%u buffers of %u bytes with a prefix of %"
+        G_GSIZE_FORMAT " and a padding of %" G_GSIZE_FORMAT " bytes: the "
+        "size overflows", MAX (min_buffers, 1), size, params.prefix,
+        params.padding);
     return FALSE;
   }
 over_max_bytes:
