@@ -129,8 +129,9 @@ layout_exhausted() {
   HEAPS_unpatched="system"
   MAP_unpatched="system="
   SMALL=$_fit
-  DMESG_patched="Not enough slots for CMA reserved regions"
-  DMESG_unpatched=$DMESG_patched
+  DMESG_unpatched="Not enough slots for CMA reserved regions"
+  DMESG_patched="$DMESG_unpatched
+failed to reserve the default area"
 }
 
 # A reusable region marked no-map and a non-reusable shared-dma-pool: no CMA
@@ -167,5 +168,8 @@ layout_duplicate() {
   MAP_patched="system= default_cma_region=linux,cma linux,cma=linux,cma camera@7c000000=camera@7c000000"
   HEAPS_unpatched="system linux,cma"
   MAP_unpatched="system= linux,cma=linux,cma"
-  DMESG_patched="Already registered heap named default_cma_region${_nl}Already registered heap named system"
+  DMESG_patched="Already registered heap named default_cma_region
+Already registered heap named system
+failed to create heap default_cma_region
+failed to create heap system"
 }
