@@ -932,6 +932,18 @@ gst_dma_heap_upload_heap_of (GstBuffer * buf)
   return gst_dma_heap_memory_get_heap (mem);
 }
 
+/* Announces the final counts at end of stream, so that
+ * `gst-launch-1.0 -v` prints them (deep-notify) without a notification
+ * per buffer. */
+static gboolean
+gst_dma_heap_upload_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+    g_object_notify_by_pspec (G_OBJECT (trans), g_props[PROP_STATS]);
+
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
 static GstFlowReturn
 gst_dma_heap_upload_transform (GstBaseTransform * trans, GstBuffer * inbuf,
     GstBuffer * outbuf)
@@ -1088,7 +1100,8 @@ gst_dma_heap_upload_class_init (GstDmaHeapUploadClass * klass)
   gst_element_class_set_static_metadata (element_class,
       "dma-buf heap upload", "Filter/Converter/Memory",
       "Puts buffers in a Linux dma-buf heap: offers upstream a pool on the "
-      "heap, passes heap buffers on untouched, copies the others",
+      "heap, passes heap buffers on untouched, copies the others (memory "
+      "from GstDmaHeapAllocator, registered as allocator \"dmaheap\")",
       "gst-dmaheap project");
   /* gst-inspect-1.0 prints every metadata key: the example shows there. */
   gst_element_class_add_static_metadata (element_class,
@@ -1105,5 +1118,6 @@ gst_dma_heap_upload_class_init (GstDmaHeapUploadClass * klass)
   trans_class->prepare_output_buffer =
       GST_DEBUG_FUNCPTR (gst_dma_heap_upload_prepare_output_buffer);
   trans_class->transform = GST_DEBUG_FUNCPTR (gst_dma_heap_upload_transform);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_dma_heap_upload_sink_event);
   trans_class->passthrough_on_same_caps = FALSE;
 }
