@@ -13,6 +13,8 @@
 #include <gst/check/gstcheck.h>
 #include <gst/dmaheap/dmaheap.h>
 
+#include "../libs/dmaheaptestutil.h"
+
 #define MISSING_HEAP "no-such-heap-x"
 
 static GParamSpec *
@@ -26,20 +28,6 @@ find_pspec (GstElement * element, const gchar * name)
       *g_param_spec_get_blurb (pspec) != '\0', "%s is undocumented", name);
 
   return pspec;
-}
-
-static guint
-count_open_fds (void)
-{
-  GDir *dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  guint n = 0;
-
-  fail_unless (dir != NULL);
-  while (g_dir_read_name (dir))
-    n++;
-  g_dir_close (dir);
-
-  return n;
 }
 
 /* Sets @spec, expects the start (READY to PAUSED) to fail and returns the
@@ -373,12 +361,12 @@ GST_START_TEST (test_failed_start_is_clean)
   /* warm up what GStreamer opens once */
   g_error_free (start_expecting_error (MISSING_HEAP, NULL));
 
-  fds = count_open_fds ();
+  fds = dma_heap_test_count_fds ();
   for (i = 0; i < 5; i++) {
     GError *error = start_expecting_error (MISSING_HEAP, NULL);
     g_error_free (error);
   }
-  fail_unless_equals_int (count_open_fds (), fds);
+  fail_unless_equals_int (dma_heap_test_count_fds (), fds);
 
   /* a failed element can be used again */
   element = gst_element_factory_make ("dmaheapupload", NULL);
