@@ -11,6 +11,11 @@
 # the helper programs are shared too (/mnt/build, /mnt/src, /mnt/tools).
 # The console goes to stdout; judge the run by its marker lines.
 #
+# Two vivid instances: 0 allocates with vmalloc and reads imported dma-bufs
+# through a kernel mapping (any heap will do), 1 uses dma-contig like a
+# camera without IOMMU (it attaches the dma-buf and needs it contiguous).
+# vkms is the display, vgem is there too (the kernel selftest uses it).
+#
 # Kernel, device tree and initramfs come from the rig (kernel/rig) and the
 # cache; only what changed is remade. Progress on stderr.
 set -eu -o pipefail
@@ -73,4 +78,5 @@ shares=(--share "$rootfs:rootfs" --share "$top:src" --share "$job:job")
 
 log "guest: booting ($variant kernel, $layout layout, time limit $timeout s)"
 exec "$rig/boot.sh" --kernel "$kout/Image" --dtb "$dtb" --initrd "$initrd" \
-  "${shares[@]}" --append "quiet$append" --timeout "$timeout"
+  "${shares[@]}" --append "quiet vivid.n_devs=2 vivid.allocators=0,1$append" \
+  --timeout "$timeout"

@@ -73,8 +73,22 @@ v4l2_node() {
   done
   return 1
 }
-vivid_capture() { v4l2_node vid-cap; }
-vivid_output() { v4l2_node vid-out; }
+vivid_capture() { v4l2_node vivid-000-vid-cap; }
+vivid_output() { v4l2_node vivid-000-vid-out; }
+# The instance that imports with dma-contig (scripts/guest/boot.sh).
+vivid_capture_contig() { v4l2_node vivid-001-vid-cap; }
+
+# attached_devices FILE HEAP: from a dump of /sys/kernel/debug/dma_buf/bufinfo
+# (lines prefixed "PROBE-BUFINFO "), the number of buffers of HEAP that have
+# a device attached, then the names of those devices.
+attached_devices() {
+  sed -n 's/^PROBE-BUFINFO //p' "$1" | awk -F'\t' -v heap="$2" '
+    /^[0-9]+\t[0-9a-f]+\t/ { cur = ($5 == heap); indev = 0; next }
+    /^\tAttached Devices:/ { indev = cur; next }
+    /^Total [0-9]+ devices attached/ { if (cur && $0 !~ /Total 0 /) n++; cur = 0; indev = 0; next }
+    indev && /^\t/ { d = $0; sub(/^\t/, "", d); devs[d] = 1 }
+    END { printf "%d", n; for (d in devs) printf " %s", d; printf "\n" }'
+}
 
 now() {
   cut -d' ' -f1 /proc/uptime

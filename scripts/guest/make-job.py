@@ -4,7 +4,7 @@
     make-job.py BUILD SRC SYSROOT OUTDIR [TIMEOUT_FACTOR]
 
 Reads `meson introspect --tests BUILD` and writes
-  OUTDIR/tests.sh     one `guest_test NAME TIMEOUT PER_HEAP REGISTRY
+  OUTDIR/tests.sh     one `guest_test NAME TIMEOUT PER_HEAP REGISTRY SEED
                       env VAR=... CMD` line per test, for
                       scripts/guest/suite.sh
   OUTDIR/tests.names  "NAME PER_HEAP" per line, for the host to know which
@@ -18,6 +18,7 @@ Timeouts are meson's times TIMEOUT_FACTOR (default 2): the guest is
 emulated.
 """
 
+import hashlib
 import json
 import os
 import shlex
@@ -48,6 +49,12 @@ def main():
         env = {k: guest_path(v) for k, v in (t.get("env") or {}).items()}
         registry = "/tmp/registry/%s.registry" % name.replace("/", "_")
         env["GST_REGISTRY"] = registry
+        # Tests that see the same plugins may start from the same registry.
+        plugin_env = "\n".join("%s=%s" % (k, env.get(k)) for k in (
+            "GST_PLUGIN_PATH", "GST_PLUGIN_PATH_1_0", "GST_PLUGIN_SYSTEM_PATH",
+            "GST_PLUGIN_SYSTEM_PATH_1_0", "GST_PLUGIN_SCANNER_1_0"))
+        seed = "/tmp/registry/seed-%s" % hashlib.sha256(
+            plugin_env.encode()).hexdigest()[:12]
         cmd = [guest_path(c) for c in t["cmd"]]
         try:
             with open(t["cmd"][0], "rb") as f:
@@ -58,7 +65,7 @@ def main():
         if timeout <= 0:
             timeout = 3600
         words = ["guest_test", name, str(timeout), "1" if per_heap else "0",
-                 registry, "env"] + ["%s=%s" % kv for kv in sorted(env.items())] + cmd
+                 registry, seed, "env"] + ["%s=%s" % kv for kv in sorted(env.items())] + cmd
         lines.append(" ".join(shlex.quote(w) for w in words))
         names.append("%s %d" % (name, per_heap))
 

@@ -5,16 +5,16 @@
 #
 # Reads /mnt/job/tests.sh, written on the host by scripts/guest/make-job.py
 # from `meson introspect --tests` of the cross build: one line per test,
-#   guest_test NAME TIMEOUT PER_HEAP REGISTRY COMMAND [ARG...]
+#   guest_test NAME TIMEOUT PER_HEAP REGISTRY SEED COMMAND [ARG...]
 # where COMMAND is `env VAR=VALUE... /mnt/build/...` (meson's environment,
 # paths moved to the guest's mount points). A test with PER_HEAP=1 reads
 # GST_DMA_HEAP_TEST_HEAPS and runs once per heap, that heap first in the
 # list; the others run once with every heap listed.
 #
 # Every test has its own GStreamer registry (REGISTRY), as under meson
-# test, and every test sees the same plugins. On the host the registries
-# stay in the build dir from one run to the next; here the first one made
-# is copied to the others, so the emulated CPU scans the plugins once.
+# test. On the host the registries stay in the build dir from one run to
+# the next; here the first one made is copied (SEED) to the next tests that
+# see the same plugins, so the emulated CPU scans the plugins once.
 #
 # Prints
 #   GUEST-HEAPS name,name,...
@@ -46,10 +46,10 @@ run_one() {
 }
 
 guest_test() {
-  _n=$1 _t=$2 _per_heap=$3 _reg=$4
-  shift 4
-  if [ -f /tmp/registry/seed ] && [ ! -f "$_reg" ]; then
-    cp /tmp/registry/seed "$_reg"
+  _n=$1 _t=$2 _per_heap=$3 _reg=$4 _seed=$5
+  shift 5
+  if [ -f "$_seed" ] && [ ! -f "$_reg" ]; then
+    cp "$_seed" "$_reg"
   fi
   if [ "$_per_heap" = 1 ] && [ -n "$suite_heaps" ]; then
     for _h in $suite_heaps; do
@@ -62,8 +62,8 @@ guest_test() {
   else
     run_one "$_n" "$_t" "$suite_list" "$@"
   fi
-  if [ ! -f /tmp/registry/seed ] && [ -s "$_reg" ]; then
-    cp "$_reg" /tmp/registry/seed
+  if [ ! -f "$_seed" ] && [ -s "$_reg" ]; then
+    cp "$_reg" "$_seed"
   fi
 }
 

@@ -197,7 +197,7 @@ print_vkms_crcs (void)
   gchar *control, *datapath;
   gchar line[128];
   FILE *data;
-  gint i;
+  gint i, fd;
 
   if (!dri) {
     g_print ("PROBE-CRC no vkms device in /sys/kernel/debug/dri\n");
@@ -206,18 +206,27 @@ print_vkms_crcs (void)
   control = g_build_filename (dri, "crtc-0", "crc", "control", NULL);
   datapath = g_build_filename (dri, "crtc-0", "crc", "data", NULL);
   g_free (dri);
-  if (!g_file_set_contents (control, "auto", -1, NULL)) {
-    g_print ("PROBE-CRC cannot write %s\n", control);
+  /* debugfs: written in place, not through a temporary file */
+  data = fopen (control, "w");
+  if (!data || fputs ("auto", data) < 0 || fclose (data) != 0) {
+    g_print ("PROBE-CRC cannot write %s: %s\n", control, g_strerror (errno));
     goto out;
   }
-  data = fopen (datapath, "r");
-  if (!data) {
+  /* Each read() returns one "frame crc" line, followed by a NUL. */
+  fd = open (datapath, O_RDONLY);
+  if (fd < 0) {
     g_print ("PROBE-CRC cannot open %s: %s\n", datapath, g_strerror (errno));
     goto out;
   }
-  for (i = 0; i < 4 && fgets (line, sizeof (line), data); i++)
-    g_print ("PROBE-CRC %s", line);
-  fclose (data);
+  for (i = 0; i < 4; i++) {
+    ssize_t n = read (fd, line, sizeof (line) - 1);
+
+    if (n <= 0)
+      break;
+    line[n] = '\0';
+    g_print ("PROBE-CRC %s\n", g_strchomp (line));
+  }
+  close (fd);
 out:
   g_free (control);
   g_free (datapath);

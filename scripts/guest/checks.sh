@@ -1,0 +1,348 @@
+# shellcheck shell=sh
+# Real pipelines inside the guest, each asserted (busybox sh).
+#
+#   . /mnt/src/scripts/guest/checks.sh    (from a job's run.sh, after
+#                                          guest-lib.sh)
+#
+# Every pipeline runs under /mnt/tools/gst-dmaheap-probe, which reports what
+# the sinks received (count, dma-buf or not, exporting heap from the
+# kernel's fdinfo), checksums of the visible pixels, the "stats" of every
+# element and, on request, the kernel's dma-buf list and vkms CRCs.
+#
+# Prints
+#   GUEST-CHECKS name name ...        the checks about to run
+#   GUEST-CHECK NAME PASS
+#   GUEST-CHECK NAME FAIL reason; reason
+#   GUEST-CHECKLOG NAME line          details of a failed check
+#   GUEST-INFO NAME text              facts worth showing (frames, bytes)
+#   GUEST-CHECKS-DONE
+
+PROBE=/mnt/tools/gst-dmaheap-probe
+CK=/tmp/checks
+mkdir -p $CK
+FRAMES=${FRAMES:-30}
+
+ck_name=
+ck_why=
+ck_logs=
+
+ck_begin() {
+  ck_name=$1
+  ck_why=
+  ck_logs=
+}
+
+# ck_fail REASON: the current check failed for REASON (more may follow).
+ck_fail() {
+  ck_why="${ck_why:+$ck_why; }$*"
+}
+
+ck_end() {
+  if [ -z "$ck_why" ]; then
+    echo "GUEST-CHECK $ck_name PASS"
+  else
+    echo "GUEST-CHECK $ck_name FAIL $ck_why"
+    for _l in $ck_logs; do
+      grep -v '^PROBE-BUFINFO' "$_l" | tail -n 40 | sed "s|^|GUEST-CHECKLOG $ck_name |"
+    done
+  fi
+}
+
+# probe TAG PROBE-ARGS...: run the probe, output in $CK/<check>.TAG, status
+# in $prc, file name in $pout.
+probe() {
+  pout=$CK/$(echo "$ck_name" | tr '/@,' '___').$1
+  shift
+  ck_logs="$ck_logs $pout"
+  echo "PROBE-COMMAND $*" >"$pout"
+  "$PROBE" "$@" >>"$pout" 2>&1
+  prc=$?
+  if [ $prc -ne 0 ]; then
+    ck_fail "pipeline ended with status $prc ($(grep -m1 '^PROBE-ERROR' "$pout" | cut -c13-200))"
+  fi
+  return $prc
+}
+
+# sink_field FILE SINK KEY: a key=value of the PROBE-SINK line of SINK
+sink_field() {
+  awk -v sink="name=$2" -v key="$3" '
+    $1 == "PROBE-SINK" && $2 == sink {
+      for (i = 3; i <= NF; i++)
+        if (index($i, key "=") == 1) { print substr($i, length(key) + 2); exit }
+    }' "$1"
+}
+
+# stat_field FILE ELEMENT KEY: a field of the "stats" structure of ELEMENT
+stat_field() {
+  sed -n "s/^PROBE-STATS name=$2 .*[ ,]$3=([a-z0-9]*)\([^,;]*\).*/\1/p" "$1" |
+    head -n 1 | tr -d '"' | sed 's/\\//g'
+}
+
+sum_of() {
+  sed -n "s/^PROBE-SUM name=$2 .*sha1=\([0-9a-f]*\).*/\1/p" "$1" | head -n 1
+}
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+  [ "$2" = "$3" ] || ck_fail "$1 is '$2', want '$3'"
+}
+
+# expect_zero_copy FILE HEAP FRAMES: dmaheapupload "up" passed every buffer
+# through, none copied, on HEAP; the sink got FRAMES dma-bufs of HEAP.
+expect_zero_copy() {
+  expect_eq "copied" "$(stat_field "$1" up copied)" 0
+  expect_eq "passed-through" "$(stat_field "$1" up passed-through)" "$3"
+  expect_eq "heap in stats" "$(stat_field "$1" up heap)" "$2"
+}
+
+expect_sink_heap() {
+  expect_eq "$2 buffers" "$(sink_field "$1" "$2" buffers)" "$4"
+  expect_eq "$2 dma-bufs" "$(sink_field "$1" "$2" dmabuf)" "$4"
+  expect_eq "exporter of $2 buffers" "$(sink_field "$1" "$2" exporters)" "$3"
+}
+
+# expect_region HEAP BEFORE AFTER: the CMA counters rose for the area of
+# HEAP and for no other (none at all for the system heap).
+expect_region() {
+  _area=$(cma_area "$1")
+  _rose=$(cma_delta "$2" "$3" | tr '\n' ' ')
+  _want=
+  [ -n "$_area" ] && _want="$_area"
+  _got=$(echo "$_rose" | tr ' ' '\n' | sed -n 's/=.*//p' | tr '\n' ' ')
+  expect_eq "CMA areas whose alloc_pages_success rose" "${_got% }" "$_want"
+  ck_delta=$_rose
+}
+
+# expect_attached FILE HEAP DEVICE...: halfway through (PROBE-BUFINFO) the
+# buffers of HEAP were attached to each DEVICE (a driver imported them)
+expect_attached() {
+  _f=$1 _hp=$2
+  shift 2
+  ck_attached=$(attached_devices "$_f" "$_hp")
+  for _d in "$@"; do
+    case " ${ck_attached#* } " in
+      *" $_d"*) ;;
+      *) ck_fail "no buffer of $_hp attached to $_d in bufinfo (attached: ${ck_attached})" ;;
+    esac
+  done
+}
+
+# --- the checks -------------------------------------------------------------
+
+cap_dev=$(vivid_capture)
+cap_contig=$(vivid_capture_contig)
+out_dev=$(vivid_output)
+all_heaps=$(heaps_for_tests | tr '\n' ' ')
+named=$(heaps_named | tr '\n' ' ')
+cma_heaps=$(heaps_for_tests | grep -v -x system | tr '\n' ' ')
+region=$(echo $named | tr ' ' '\n' | grep '^camera@' | head -n 1)
+[ -n "$region" ] || region=$(echo $named | cut -d' ' -f1)
+[ -n "$region" ] || region=default_cma_region
+
+check_devices() {
+  ck_begin devices
+  echo "GUEST-INFO devices heaps: $(heaps_all | tr '\n' ' ')"
+  echo "GUEST-INFO devices cma areas: $(ls $CMA_SYSFS | tr '\n' ' ')"
+  echo "GUEST-INFO devices vivid capture: ${cap_dev:-none}, output: ${out_dev:-none}, dma-contig capture: ${cap_contig:-none}"
+  [ -n "$cap_dev" ] || ck_fail "no vivid capture device"
+  [ -n "$cap_contig" ] || ck_fail "no dma-contig vivid capture device"
+  [ -n "$out_dev" ] || ck_fail "no vivid output device"
+  _vkms=$(grep -l '^vkms' /sys/kernel/debug/dri/*/name 2>/dev/null | head -n 1)
+  echo "GUEST-INFO devices DRM: $(cat /sys/kernel/debug/dri/*/name 2>/dev/null | cut -d' ' -f1 | tr '\n' ' ')"
+  [ -n "$_vkms" ] || ck_fail "no vkms DRM device"
+  [ -r /sys/kernel/debug/dma_buf/bufinfo ] || ck_fail "no dma_buf/bufinfo in debugfs"
+  for h in system default_cma_region $named; do
+    [ -e "$HEAP_DIR/$h" ] || ck_fail "no heap $h"
+  done
+  [ -n "$named" ] || ck_fail "no named region heap"
+  ck_end
+}
+
+check_inspect() {
+  ck_begin gst-inspect-dmaheapupload
+  _t0=$(now)
+  gst-inspect-1.0 dmaheapupload >$CK/inspect.out 2>&1 || ck_fail "gst-inspect-1.0 failed"
+  echo "GUEST-INFO gst-inspect-dmaheapupload first gst-inspect-1.0 took $(echo "$(now) $_t0" | awk '{print $1 - $2}') s"
+  for w in heap stats allow-copy min-buffers; do
+    grep -q "$w" $CK/inspect.out || ck_fail "no '$w' in the output"
+  done
+  for h in $named; do
+    grep -q "$h" $CK/inspect.out || ck_fail "heap $h not listed in the heap property"
+  done
+  ck_logs=$CK/inspect.out
+  ck_end
+}
+
+# camera -> dmaheapupload heap=H -> display: zero copy, memory of H, the
+# display imported our buffers.
+check_camera_kms() {
+  _heap=$1
+  ck_begin "camera-kms[$_heap]"
+  _before=$(cma_counts)
+  probe run -t 180 -b $((FRAMES / 2)) \
+    v4l2src device="$cap_dev" io-mode=dmabuf-import num-buffers=$FRAMES \
+    ! video/x-raw,format=BGRx,width=640,height=480 \
+    ! dmaheapupload name=up heap="$_heap" \
+    ! kmssink name=kms driver-name=vkms sync=false
+  _after=$(cma_counts)
+  expect_zero_copy "$pout" "$_heap" $FRAMES
+  expect_sink_heap "$pout" kms "$_heap" $FRAMES
+  expect_eq "frames rendered by kmssink" "$(stat_field "$pout" kms rendered)" $FRAMES
+  expect_attached "$pout" "$_heap" vkms
+  expect_region "$_heap" "$_before" "$_after"
+  echo "GUEST-INFO $ck_name frames=$(stat_field "$pout" kms rendered) copies=$(stat_field "$pout" up copied) attached=[$ck_attached] cma-pages=${ck_delta:-none} $(grep '^PROBE-RESULT' "$pout" | cut -d' ' -f3)"
+  ck_end
+}
+
+# The same with the camera that imports by attaching (dma-contig, like a
+# camera without IOMMU): it needs contiguous memory, a CMA region.
+check_camera_contig_kms() {
+  _heap=$1
+  ck_begin "camera-contig-kms[$_heap]"
+  _before=$(cma_counts)
+  probe run -t 180 -b $((FRAMES / 2)) \
+    v4l2src device="$cap_contig" io-mode=dmabuf-import num-buffers=$FRAMES \
+    ! video/x-raw,format=BGRx,width=640,height=480 \
+    ! dmaheapupload name=up heap="$_heap" \
+    ! kmssink name=kms driver-name=vkms sync=false
+  _after=$(cma_counts)
+  expect_zero_copy "$pout" "$_heap" $FRAMES
+  expect_sink_heap "$pout" kms "$_heap" $FRAMES
+  expect_eq "frames rendered by kmssink" "$(stat_field "$pout" kms rendered)" $FRAMES
+  expect_attached "$pout" "$_heap" vivid vkms
+  expect_region "$_heap" "$_before" "$_after"
+  echo "GUEST-INFO $ck_name frames=$(stat_field "$pout" kms rendered) copies=$(stat_field "$pout" up copied) attached=[$ck_attached] cma-pages=${ck_delta:-none}"
+  ck_end
+}
+
+# videotestsrc fills the pool dmaheapupload proposes: zero copy to kmssink.
+check_testsrc_kms() {
+  _heap=$1 _w=${2:-640} _h=${3:-480}
+  ck_begin "testsrc-kms[$_heap,${_w}x$_h]"
+  _before=$(cma_counts)
+  probe run -t 180 \
+    videotestsrc num-buffers=$FRAMES \
+    ! video/x-raw,format=BGRx,width=$_w,height=$_h \
+    ! dmaheapupload name=up heap="$_heap" \
+    ! kmssink name=kms driver-name=vkms sync=false
+  _after=$(cma_counts)
+  expect_zero_copy "$pout" "$_heap" $FRAMES
+  expect_sink_heap "$pout" kms "$_heap" $FRAMES
+  expect_eq "frames rendered by kmssink" "$(stat_field "$pout" kms rendered)" $FRAMES
+  expect_region "$_heap" "$_before" "$_after"
+  ck_end
+}
+
+# videotestsrc -> dmaheapupload -> vivid output, imported by the driver.
+# vivid's output 0 is an S-Video one (interlaced SD standards only); output
+# 1 is HDMI and takes any progressive size. GStreamer 1.22's v4l2sink wants
+# RGB caps to say sRGB to match what the driver reports.
+check_testsrc_v4l2sink() {
+  _fmt=$1 _w=$2 _h=$3 _extra=
+  ck_begin "testsrc-v4l2sink[$_fmt,${_w}x$_h]"
+  v4l2-ctl -d "$out_dev" -o 1 >/dev/null 2>&1 ||
+    ck_fail "cannot select the HDMI output of $out_dev"
+  case $_fmt in BGRx|RGBx|xRGB|xBGR) _extra=,colorimetry=sRGB ;; esac
+  probe run -t 180 \
+    videotestsrc num-buffers=$FRAMES \
+    ! video/x-raw,format=$_fmt,width=$_w,height=$_h,framerate=30/1$_extra \
+    ! dmaheapupload name=up heap="$region" \
+    ! v4l2sink name=out device="$out_dev" io-mode=dmabuf-import sync=false
+  expect_zero_copy "$pout" "$region" $FRAMES
+  expect_sink_heap "$pout" out "$region" $FRAMES
+  ck_end
+}
+
+# Pixels through the heap, both ways: videotestsrc filling our pool (zero
+# copy) and system memory copied in by dmaheapupload (identity
+# drop-allocation keeps upstream off our pool). The visible pixels the sink
+# gets must equal what videotestsrc makes without the element.
+check_pixels() {
+  _fmt=$1 _w=$2 _h=$3 _n=4
+  _caps="video/x-raw,format=$_fmt,width=$_w,height=$_h"
+  ck_begin "pixels[$_fmt,${_w}x$_h]"
+  probe ref -t 120 -c videotestsrc num-buffers=$_n pattern=smpte ! "$_caps" \
+    ! fakesink name=sink
+  _ref=$(sum_of "$pout" sink)
+  probe zc -t 120 -c videotestsrc num-buffers=$_n pattern=smpte ! "$_caps" \
+    ! dmaheapupload name=up heap="$region" ! fakesink name=sink
+  expect_zero_copy "$pout" "$region" $_n
+  expect_sink_heap "$pout" sink "$region" $_n
+  expect_eq "pixels through the pool (sha1)" "$(sum_of "$pout" sink)" "$_ref"
+  probe copy -t 120 -c videotestsrc num-buffers=$_n pattern=smpte ! "$_caps" \
+    ! identity drop-allocation=true \
+    ! dmaheapupload name=up heap="$region" ! fakesink name=sink
+  expect_eq "copied" "$(stat_field "$pout" up copied)" $_n
+  expect_sink_heap "$pout" sink "$region" $_n
+  expect_eq "pixels copied in (sha1)" "$(sum_of "$pout" sink)" "$_ref"
+  [ -n "$_ref" ] || ck_fail "no reference checksum"
+  ck_end
+}
+
+# What vkms composed: same CRC through our heap as through kmssink's own
+# dumb buffers.
+check_kms_crc() {
+  _heap=$1
+  ck_begin "kms-crc[$_heap]"
+  _src="videotestsrc num-buffers=$FRAMES pattern=smpte ! video/x-raw,format=BGRx,width=640,height=480"
+  # shellcheck disable=SC2086
+  probe native -t 180 -k 10 $_src ! kmssink name=kms driver-name=vkms sync=false
+  _native=$(sed -n 's/^PROBE-CRC 0x[0-9a-f]* \(0x[0-9a-f]*\).*/\1/p' "$pout" | tail -n 1)
+  # shellcheck disable=SC2086
+  probe heap -t 180 -k 10 $_src ! dmaheapupload name=up heap="$_heap" \
+    ! kmssink name=kms driver-name=vkms sync=false
+  _ours=$(sed -n 's/^PROBE-CRC 0x[0-9a-f]* \(0x[0-9a-f]*\).*/\1/p' "$pout" | tail -n 1)
+  expect_zero_copy "$pout" "$_heap" $FRAMES
+  [ -n "$_native" ] || ck_fail "no CRC from vkms for the native path"
+  expect_eq "CRC of the composed frame" "$_ours" "$_native"
+  echo "GUEST-INFO kms-crc[$_heap] native=$_native heap=$_ours"
+  ck_end
+}
+
+# Not video: a file through the heap, byte for byte.
+check_bytes() {
+  ck_begin "bytes[$region]"
+  _in=/mnt/tools/gst-dmaheap-probe
+  probe run -t 120 filesrc location=$_in blocksize=65536 \
+    ! dmaheapupload name=up heap="$region" \
+    ! filesink name=sink location=$CK/bytes.out
+  cmp -s "$_in" $CK/bytes.out || ck_fail "the file that came out differs"
+  _n=$(sink_field "$pout" sink buffers)
+  expect_eq "dma-bufs at the sink" "$(sink_field "$pout" sink dmabuf)" "$_n"
+  expect_eq "exporter" "$(sink_field "$pout" sink exporters)" "$region"
+  expect_eq "bytes copied" "$(stat_field "$pout" up bytes-copied)" "$(wc -c <"$_in" | tr -d ' ')"
+  ck_end
+}
+
+# --- the plan ---------------------------------------------------------------
+
+plan="devices gst-inspect-dmaheapupload"
+for h in $all_heaps; do plan="$plan camera-kms[$h]"; done
+for h in $cma_heaps; do plan="$plan camera-contig-kms[$h]"; done
+for h in $all_heaps; do plan="$plan testsrc-kms[$h,640x480]"; done
+plan="$plan testsrc-kms[$region,1366x768] testsrc-kms[$region,642x482]"
+for f in BGRx NV12 YUY2; do plan="$plan testsrc-v4l2sink[$f,640x480]"; done
+plan="$plan testsrc-v4l2sink[NV12,642x482]"
+for f in BGRx NV12 YUY2; do
+  for s in 640x480 1366x768 642x482; do plan="$plan pixels[$f,$s]"; done
+done
+plan="$plan kms-crc[$region] bytes[$region]"
+echo "GUEST-CHECKS $plan"
+
+check_devices
+check_inspect
+for h in $all_heaps; do check_camera_kms "$h"; done
+for h in $cma_heaps; do check_camera_contig_kms "$h"; done
+for h in $all_heaps; do check_testsrc_kms "$h"; done
+check_testsrc_kms "$region" 1366 768
+check_testsrc_kms "$region" 642 482
+for f in BGRx NV12 YUY2; do check_testsrc_v4l2sink $f 640 480; done
+check_testsrc_v4l2sink NV12 642 482
+for f in BGRx NV12 YUY2; do
+  for s in 640x480 1366x768 642x482; do
+    check_pixels $f "${s%x*}" "${s#*x}"
+  done
+done
+check_kms_crc "$region"
+check_bytes
+echo "GUEST-CHECKS-DONE"
