@@ -84,7 +84,7 @@ key=$({
   done
   echo "fragment"; cat "$fragment"
   if [ -n "$extra" ]; then echo "extra"; cat "$extra"; fi
-  echo "script"; cat "$0"
+  echo "script"; grep -v '^[[:space:]]*#' "$0"   # comments do not count
 } | sha256sum | cut -c1-16)
 # Results of the same kind (variant, prefix or not, extra config or not) are
 # pruned together.
@@ -147,6 +147,7 @@ if [ "$variant" = patched ]; then
       "${gitc[@]}" -C "$tree" am --abort >/dev/null 2>&1 || true
       die "the series does not apply with git am on pristine $srcver"
     fi
+    log "git am applied ${#patches[@]} patches"
   fi
 else
   tree=$src
@@ -154,6 +155,10 @@ fi
 
 build=$kcache/build-$srcver-$variant
 mkdir -p "$build"
+# Fixed build stamps: the same source gives the same Image, whose hash keys
+# the cached boot results of scripts/tier-kernel.
+export KBUILD_BUILD_TIMESTAMP="linux-source-6.12 $srcver" KBUILD_BUILD_USER=rig \
+  KBUILD_BUILD_HOST=gst-dmaheap KBUILD_BUILD_VERSION=1
 mk=(make -C "$tree" O="$build" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 buildlog=$kcache/build-$variant.log
 : >"$buildlog"
