@@ -15,6 +15,7 @@
  *
  * Output, one fact per line:
  *   PROBE-SINK name=S buffers=N dmabuf=N memories=N exporters=A,B names=X,Y
+ *              span=SECONDS (from the first buffer to the last)
  *   PROBE-SUM name=S frames=N sha1=HEX
  *   PROBE-STATS name=E STRUCTURE      (every element with a "stats"
  *                                     structure property, read at the end)
@@ -49,6 +50,8 @@ typedef struct
   GPtrArray *buf_names;
   GChecksum *sum;
   guint64 summed;
+  gint64 first_time;
+  gint64 last_time;
 } SinkInfo;
 
 static gboolean opt_checksum;
@@ -232,17 +235,25 @@ out:
   g_free (datapath);
 }
 
+/* Written at the end: converting in the streaming thread would stall the
+ * pipeline. */
+static GstSample *png_sample;
+
 static void
-write_png (GstPad * pad, GstBuffer * buf)
+write_png (GstSample * sample)
 {
-  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstCaps *rgb_caps = gst_caps_new_simple ("video/x-raw",
+      "format", G_TYPE_STRING, "RGB", NULL);
   GstCaps *png_caps = gst_caps_new_empty_simple ("image/png");
-  GstSample *sample, *png;
+  GstSample *rgb = NULL, *png = NULL;
   GError *err = NULL;
   GstMapInfo map;
 
-  sample = gst_sample_new (buf, caps, NULL, NULL);
-  png = gst_video_convert_sample (sample, png_caps, 20 * GST_SECOND, &err);
+  /* Through RGB first: straight to PNG (RGBA) the padding byte of BGRx
+   * would become a transparent alpha. */
+  rgb = gst_video_convert_sample (sample, rgb_caps, 20 * GST_SECOND, &err);
+  if (rgb)
+    png = gst_video_convert_sample (rgb, png_caps, 20 * GST_SECOND, &err);
   if (!png) {
     g_print ("PROBE-WARNING png: %s\n", err ? err->message : "failed");
     g_clear_error (&err);
@@ -260,8 +271,9 @@ write_png (GstPad * pad, GstBuffer * buf)
     }
     gst_sample_unref (png);
   }
-  gst_sample_unref (sample);
-  gst_clear_caps (&caps);
+  if (rgb)
+    gst_sample_unref (rgb);
+  gst_caps_unref (rgb_caps);
   gst_caps_unref (png_caps);
 }
 
@@ -273,6 +285,9 @@ on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   GstMemory *mem;
 
   si->buffers++;
+  si->last_time = g_get_monotonic_time ();
+  if (si->buffers == 1)
+    si->first_time = si->last_time;
   if (gst_buffer_n_memory (buf) > 0) {
     mem = gst_buffer_peek_memory (buf, 0);
     g_hash_table_add (si->memories, mem);
@@ -290,8 +305,15 @@ on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       print_file ("PROBE-BUFINFO", "/sys/kernel/debug/dma_buf/bufinfo");
     if (si->buffers == (guint64) opt_crc_at)
       print_vkms_crcs ();
-    if (si->buffers == (guint64) opt_png_at)
-      write_png (pad, buf);
+    if (si->buffers == (guint64) opt_png_at && !png_sample) {
+      /* a copy in system memory: the pool's buffer goes back at once */
+      GstBuffer *copy = gst_buffer_copy_deep (buf);
+      GstCaps *caps = gst_pad_get_current_caps (pad);
+
+      png_sample = gst_sample_new (copy, caps, NULL, NULL);
+      gst_buffer_unref (copy);
+      gst_clear_caps (&caps);
+    }
     g_mutex_unlock (&print_lock);
   }
   return GST_PAD_PROBE_OK;
@@ -489,15 +511,20 @@ main (int argc, char **argv)
   g_mutex_unlock (&print_lock);
 
   gst_element_set_state (pipeline, GST_STATE_NULL);
+  if (png_sample) {
+    write_png (png_sample);
+    gst_sample_unref (png_sample);
+  }
 
   for (i = 0; i < sinks->len; i++) {
     SinkInfo *si = g_ptr_array_index (sinks, i);
     gchar *exp = join (si->exporters), *names = join (si->buf_names);
 
     g_print ("PROBE-SINK name=%s buffers=%" G_GUINT64_FORMAT
-        " dmabuf=%" G_GUINT64_FORMAT " memories=%u exporters=%s names=%s\n",
-        si->name, si->buffers, si->dmabuf,
-        g_hash_table_size (si->memories), exp, names);
+        " dmabuf=%" G_GUINT64_FORMAT " memories=%u exporters=%s names=%s"
+        " span=%.2f\n", si->name, si->buffers, si->dmabuf,
+        g_hash_table_size (si->memories), exp, names,
+        (si->last_time - si->first_time) / (gdouble) G_USEC_PER_SEC);
     if (opt_checksum)
       g_print ("PROBE-SUM name=%s frames=%" G_GUINT64_FORMAT " sha1=%s\n",
           si->name, si->summed, g_checksum_get_string (si->sum));
