@@ -76,7 +76,34 @@ shares=(--share "$rootfs:rootfs" --share "$top:src" --share "$job:job")
 [ -d "$GUEST/build" ] && shares+=(--share "$GUEST/build:build")
 [ -d "$GUEST/tools" ] && shares+=(--share "$GUEST/tools:tools")
 
+# GStreamer registries the guest printed in earlier boots go back in
+# (scripts/guest/guest-lib.sh); new ones are taken from the console.
+regdir=$GUEST/registry
+mkdir -p "$regdir"
+rm -rf "$job/registry"
+mkdir -p "$job/registry"
+find "$regdir" -maxdepth 1 -name '*.gz' -exec cp {} "$job/registry/" \;
+
 log "guest: booting ($variant kernel, $layout layout, time limit $timeout s)"
-exec "$rig/boot.sh" --kernel "$kout/Image" --dtb "$dtb" --initrd "$initrd" \
+"$rig/boot.sh" --kernel "$kout/Image" --dtb "$dtb" --initrd "$initrd" \
   "${shares[@]}" --append "quiet vivid.n_devs=2 vivid.allocators=0,1$append" \
-  --timeout "$timeout"
+  --timeout "$timeout" |
+  awk -v dir="$regdir" '
+    { sub(/\r$/, "") }
+    /^GUEST-REGISTRY-BEGIN [A-Za-z0-9._-]+$/ {
+      name = $2; file = dir "/" name ".b64"; printf "" > file; inreg = 1; next
+    }
+    inreg && /^GUEST-REGISTRY-END$/ { close(file); inreg = 0; next }
+    inreg { print > file; next }
+    { print; fflush() }'
+rc=${PIPESTATUS[0]}
+for b in "$regdir"/*.b64; do
+  [ -f "$b" ] || continue
+  if base64 -d "$b" >"${b%.b64}.gz.tmp" 2>/dev/null && gzip -t "${b%.b64}.gz.tmp" 2>/dev/null; then
+    mv "${b%.b64}.gz.tmp" "${b%.b64}.gz"
+  else
+    rm -f "${b%.b64}.gz.tmp"
+  fi
+  rm -f "$b"
+done
+exit "$rc"

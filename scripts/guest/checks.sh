@@ -26,10 +26,12 @@ ck_name=
 ck_why=
 ck_logs=
 
+# ck_begin NAME: start a check; false if it is not selected (GUEST_ONLY).
 ck_begin() {
   ck_name=$1
   ck_why=
   ck_logs=
+  selected "$1"
 }
 
 # ck_fail REASON: the current check failed for REASON (more may follow).
@@ -140,7 +142,7 @@ region=$(echo $named | tr ' ' '\n' | grep '^camera@' | head -n 1)
 [ -n "$region" ] || region=default_cma_region
 
 check_devices() {
-  ck_begin devices
+  ck_begin devices || return 0
   echo "GUEST-INFO devices heaps: $(heaps_all | tr '\n' ' ')"
   echo "GUEST-INFO devices cma areas: $(ls $CMA_SYSFS | tr '\n' ' ')"
   echo "GUEST-INFO devices vivid capture: ${cap_dev:-none}, output: ${out_dev:-none}, dma-contig capture: ${cap_contig:-none}"
@@ -159,7 +161,7 @@ check_devices() {
 }
 
 check_inspect() {
-  ck_begin gst-inspect-dmaheapupload
+  ck_begin gst-inspect-dmaheapupload || return 0
   _t0=$(now)
   gst-inspect-1.0 dmaheapupload >$CK/inspect.out 2>&1 || ck_fail "gst-inspect-1.0 failed"
   echo "GUEST-INFO gst-inspect-dmaheapupload first gst-inspect-1.0 took $(echo "$(now) $_t0" | awk '{print $1 - $2}') s"
@@ -177,7 +179,7 @@ check_inspect() {
 # display imported our buffers.
 check_camera_kms() {
   _heap=$1
-  ck_begin "camera-kms[$_heap]"
+  ck_begin "camera-kms[$_heap]" || return 0
   _before=$(cma_counts)
   probe run -t 180 -b $((FRAMES / 2)) \
     v4l2src device="$cap_dev" io-mode=dmabuf-import num-buffers=$FRAMES \
@@ -198,7 +200,7 @@ check_camera_kms() {
 # camera without IOMMU): it needs contiguous memory, a CMA region.
 check_camera_contig_kms() {
   _heap=$1
-  ck_begin "camera-contig-kms[$_heap]"
+  ck_begin "camera-contig-kms[$_heap]" || return 0
   _before=$(cma_counts)
   probe run -t 180 -b $((FRAMES / 2)) \
     v4l2src device="$cap_contig" io-mode=dmabuf-import num-buffers=$FRAMES \
@@ -218,7 +220,7 @@ check_camera_contig_kms() {
 # videotestsrc fills the pool dmaheapupload proposes: zero copy to kmssink.
 check_testsrc_kms() {
   _heap=$1 _w=${2:-640} _h=${3:-480}
-  ck_begin "testsrc-kms[$_heap,${_w}x$_h]"
+  ck_begin "testsrc-kms[$_heap,${_w}x$_h]" || return 0
   _before=$(cma_counts)
   probe run -t 180 \
     videotestsrc num-buffers=$FRAMES \
@@ -239,7 +241,7 @@ check_testsrc_kms() {
 # RGB caps to say sRGB to match what the driver reports.
 check_testsrc_v4l2sink() {
   _fmt=$1 _w=$2 _h=$3 _extra=
-  ck_begin "testsrc-v4l2sink[$_fmt,${_w}x$_h]"
+  ck_begin "testsrc-v4l2sink[$_fmt,${_w}x$_h]" || return 0
   v4l2-ctl -d "$out_dev" -o 1 >/dev/null 2>&1 ||
     ck_fail "cannot select the HDMI output of $out_dev"
   case $_fmt in BGRx|RGBx|xRGB|xBGR) _extra=,colorimetry=sRGB ;; esac
@@ -260,7 +262,7 @@ check_testsrc_v4l2sink() {
 check_pixels() {
   _fmt=$1 _w=$2 _h=$3 _n=4
   _caps="video/x-raw,format=$_fmt,width=$_w,height=$_h"
-  ck_begin "pixels[$_fmt,${_w}x$_h]"
+  ck_begin "pixels[$_fmt,${_w}x$_h]" || return 0
   probe ref -t 120 -c videotestsrc num-buffers=$_n pattern=smpte ! "$_caps" \
     ! fakesink name=sink
   _ref=$(sum_of "$pout" sink)
@@ -283,7 +285,7 @@ check_pixels() {
 # dumb buffers.
 check_kms_crc() {
   _heap=$1
-  ck_begin "kms-crc[$_heap]"
+  ck_begin "kms-crc[$_heap]" || return 0
   _src="videotestsrc num-buffers=$FRAMES pattern=smpte ! video/x-raw,format=BGRx,width=640,height=480"
   # shellcheck disable=SC2086
   probe native -t 180 -k 10 $_src ! kmssink name=kms driver-name=vkms sync=false
@@ -301,7 +303,7 @@ check_kms_crc() {
 
 # Not video: a file through the heap, byte for byte.
 check_bytes() {
-  ck_begin "bytes[$region]"
+  ck_begin "bytes[$region]" || return 0
   _in=/mnt/tools/gst-dmaheap-probe
   probe run -t 120 filesrc location=$_in blocksize=65536 \
     ! dmaheapupload name=up heap="$region" \
@@ -327,7 +329,9 @@ for f in BGRx NV12 YUY2; do
   for s in 640x480 1366x768 642x482; do plan="$plan pixels[$f,$s]"; done
 done
 plan="$plan kms-crc[$region] bytes[$region]"
-echo "GUEST-CHECKS $plan"
+sel=
+for c in $plan; do selected "$c" && sel="$sel $c"; done
+echo "GUEST-CHECKS$sel"
 
 check_devices
 check_inspect

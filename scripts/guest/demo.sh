@@ -87,3 +87,4 @@ if [ -s $out/frame.png ]; then
   echo "DEMO-PNG-END"
 fi
 echo "DEMO-END"
+registry_save

@@ -5,8 +5,33 @@
 
 HEAP_DIR=/dev/dma_heap
 CMA_SYSFS=/sys/kernel/mm/cma
-export GST_REGISTRY=/tmp/gst-registry.bin
+export GST_REGISTRY=/tmp/registry/shared.registry
 export GST_PLUGIN_PATH_1_0=/mnt/build/gst/dmaheap
+# The plugin environment of most tests (scripts/guest/make-job.py): the
+# same plugins, hence one registry to build.
+mkdir -p /tmp/registry
+if [ -f /mnt/job/plugin-env.sh ]; then
+  . /mnt/job/plugin-env.sh
+fi
+
+# Registries of earlier boots, kept by the host (scripts/guest/boot.sh):
+# scanning every plugin takes the emulated CPU some 20 s, and GStreamer
+# rescans by itself whatever plugin changed since.
+for _r in /mnt/job/registry/*.gz; do
+  [ -f "$_r" ] || continue
+  _n=$(basename "$_r" .gz)
+  [ -f "/tmp/registry/$_n" ] || gunzip -c "$_r" >"/tmp/registry/$_n"
+done
+
+# registry_save: print the shared registries for the host to keep.
+registry_save() {
+  for _r in /tmp/registry/seed-* /tmp/registry/shared.registry; do
+    [ -s "$_r" ] || continue
+    echo "GUEST-REGISTRY-BEGIN ${_r##*/}"
+    gzip -c "$_r" | base64
+    echo "GUEST-REGISTRY-END"
+  done
+}
 
 # Every heap present, one name per line, sorted.
 heaps_all() {
@@ -88,6 +113,12 @@ attached_devices() {
     /^Total [0-9]+ devices attached/ { if (cur && $0 !~ /Total 0 /) n++; cur = 0; indev = 0; next }
     indev && /^\t/ { d = $0; sub(/^\t/, "", d); devs[d] = 1 }
     END { printf "%d", n; for (d in devs) printf " %s", d; printf "\n" }'
+}
+
+# selected NAME: true unless $GUEST_ONLY (an extended regular expression,
+# see scripts/tier-guest) is set and does not match NAME.
+selected() {
+  [ -z "${GUEST_ONLY:-}" ] || echo "$1" | grep -q -E -e "$GUEST_ONLY"
 }
 
 now() {

@@ -9,6 +9,8 @@ Reads `meson introspect --tests BUILD` and writes
                       scripts/guest/suite.sh
   OUTDIR/tests.names  "NAME PER_HEAP" per line, for the host to know which
                       results to expect
+  OUTDIR/plugin-env.sh  the plugin path and registry most tests share, for
+                      the guest's other GStreamer programs
 Host paths become guest paths: BUILD -> /mnt/build, SRC -> /mnt/src and
 the SYSROOT prefix (pkg-config adds it to variables such as pluginsdir) is
 dropped, the arm64 root filesystem having those files at the same place.
@@ -43,7 +45,7 @@ def main():
             value = value.replace(old, new)
         return value
 
-    lines, names = [], []
+    lines, names, groups = [], [], {}
     for t in tests:
         name = t["name"]
         env = {k: guest_path(v) for k, v in (t.get("env") or {}).items()}
@@ -55,6 +57,9 @@ def main():
             "GST_PLUGIN_SYSTEM_PATH_1_0", "GST_PLUGIN_SCANNER_1_0"))
         seed = "/tmp/registry/seed-%s" % hashlib.sha256(
             plugin_env.encode()).hexdigest()[:12]
+        group = groups.setdefault(seed, {"count": 0, "env": {}})
+        group["count"] += 1
+        group["env"] = {k: v for k, v in env.items() if k.startswith("GST_PLUGIN")}
         cmd = [guest_path(c) for c in t["cmd"]]
         try:
             with open(t["cmd"][0], "rb") as f:
@@ -75,6 +80,14 @@ def main():
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(outdir, "tests.names"), "w") as f:
         f.write("\n".join(names) + ("\n" if names else ""))
+    # The plugin environment most tests share, for the pipeline checks:
+    # they then use (and make, if they come first) the same registry.
+    with open(os.path.join(outdir, "plugin-env.sh"), "w") as f:
+        if groups:
+            seed, group = max(groups.items(), key=lambda g: g[1]["count"])
+            for k, v in sorted(group["env"].items()):
+                f.write("export %s=%s\n" % (k, shlex.quote(v)))
+            f.write("export GST_REGISTRY=%s\n" % shlex.quote(seed))
 
 
 if __name__ == "__main__":

@@ -32,12 +32,19 @@ mkdir -p /tmp/registry /tmp/testlogs
 run_one() {
   _name=$1 _tmo=$2 _heaps=$3
   shift 3
+  selected "$_name" || return 0
   _log=/tmp/testlogs/$(echo "$_name" | tr '/[]@,' '_____').log
   _t0=$(date +%s)
-  # The build dir is read-only here: libcheck puts its message files in
-  # $TEMP, else in the current directory.
-  (cd /mnt/build && TEMP=/tmp GST_DEBUG_NO_COLOR=1 GST_DMA_HEAP_TEST_HEAPS=$_heaps \
-    timeout -s KILL "$_tmo" "$@") >"$_log" 2>&1
+  # Only meson's environment for the test: none of the GStreamer variables
+  # this shell has. The build dir is read-only here: libcheck puts its
+  # message files in $TEMP, else in the current directory.
+  (
+    for _v in $(env | sed -n 's/^\(GST_[A-Za-z0-9_]*\)=.*/\1/p'); do
+      unset "$_v"
+    done
+    cd /mnt/build && TEMP=/tmp GST_DEBUG_NO_COLOR=1 GST_DMA_HEAP_TEST_HEAPS=$_heaps \
+      timeout -s KILL "$_tmo" "$@"
+  ) >"$_log" 2>&1
   _rc=$?
   echo "GUEST-TEST $_name $_rc $(( $(date +%s) - _t0 ))"
   if [ $_rc -ne 0 ]; then
