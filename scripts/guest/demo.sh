@@ -39,8 +39,7 @@ t1=$(now)
 after=$(cma_counts)
 
 stat() {
-  sed -n "s/^PROBE-STATS name=$1 .*[ ,]$2=([a-z0-9]*)\([^,;]*\).*/\1/p" $out/probe.txt |
-    head -n 1 | tr -d '"' | sed 's/\\//g'
+  probe_stat $out/probe.txt "$@"
 }
 used=$(stat up heap)
 rendered=$(stat kms rendered)

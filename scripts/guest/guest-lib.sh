@@ -121,6 +121,13 @@ selected() {
   [ -z "${GUEST_ONLY:-}" ] || echo "$1" | grep -q -E -e "$GUEST_ONLY"
 }
 
+# probe_stat FILE ELEMENT KEY: a field of the "stats" structure of ELEMENT
+# as gst-dmaheap-probe printed it (PROBE-STATS), without quotes or escapes.
+probe_stat() {
+  sed -E -n "s/^PROBE-STATS name=$2 .*[ ,]$3=\([a-z0-9]+\)(\"[^\"]*\"|[^,;]*).*/\1/p" "$1" |
+    head -n 1 | sed -e 's/^"//' -e 's/"$//' -e 's/\\\(.\)/\1/g'
+}
+
 now() {
   cut -d' ' -f1 /proc/uptime
 }
