@@ -1,0 +1,145 @@
+# shellcheck shell=sh
+# Guest side of scripts/bench/run (busybox sh, after guest-lib.sh).
+# Inputs: $BENCH (the benchmark program), $ROUNDS (rounds of the CPU per
+# frame comparison). Runs every measurement and prints, per result,
+#   R <id> BENCH-<MODE> key=value ...
+# (or R <id> BENCH-ERROR ...), then BENCH-END. Side by side: the
+# comparisons alternate within one boot so that they share the load.
+
+export LD_LIBRARY_PATH=/mnt/build/gst/dmaheap
+B=/tmp/bench
+mkdir -p $B
+
+# bench ID ARGS...: one run of the program, its result lines tagged with ID
+bench() {
+  _id=$1
+  shift
+  timeout 300 "$BENCH" "$@" >$B/out 2>$B/err
+  _rc=$?
+  if grep -q '^BENCH-' $B/out; then
+    grep '^BENCH-' $B/out | sed "s|^|R $_id |"
+  else
+    echo "R $_id BENCH-ERROR status $_rc: $(tail -n 3 $B/err | tr '\n' ' ' | cut -c1-300)"
+  fi
+}
+
+cap=$(vivid_capture)
+region=$(heaps_named | grep '^camera@' | head -n 1)
+[ -n "$region" ] || region=$(heaps_named | head -n 1)
+[ -n "$region" ] || region=default_cma_region
+cma_default=default_cma_region
+echo "BENCH-INFO heaps $(heaps_all | tr '\n' ' ')"
+echo "BENCH-INFO region $region"
+echo "BENCH-INFO camera $cap"
+echo "BENCH-INFO drm $(cat /sys/kernel/debug/dri/*/name 2>/dev/null | cut -d' ' -f1 | tr '\n' ' ')"
+echo "BENCH-INFO cpus $(grep -c ^processor /proc/cpuinfo)"
+
+# The registry once, outside every measurement.
+gst-inspect-1.0 dmaheapupload >/dev/null 2>&1
+
+fourcc() {
+  case $1 in BGRx) echo XR24 ;; NV12) echo NV12 ;; *) echo "$1" ;; esac
+}
+
+# The highest frame rate vivid offers for FORMAT WIDTH HEIGHT, as caps.
+max_rate() {
+  v4l2-ctl -d "$cap" --list-frameintervals \
+    "width=$2,height=$3,pixelformat=$(fourcc "$1")" 2>/dev/null |
+    sed -n 's/.*Discrete [0-9.]*s (\([0-9]*\)\.000 fps).*/\1/p' |
+    sort -n | tail -n 1 | awk '$1 > 0 { printf ",framerate=%d/1", $1 }'
+}
+
+caps_of() {
+  echo "video/x-raw,format=$1,width=$2,height=$3$(max_rate "$1" "$2" "$3")"
+}
+
+# ---- per-frame counts on the zero-copy path ---------------------------------
+# camera -> dmaheapupload -> display, per heap, format and size. vkms may not
+# scan out every format: then fakesink, which does not touch the frames.
+for size in 640x480 1920x1080; do
+  w=${size%x*} h=${size#*x}
+  for fmt in BGRx NV12; do
+    caps=$(caps_of $fmt "$w" "$h")
+    for heap in "$region" system; do
+      bench "count/$heap/$fmt/$size/kmssink" pipe 10 40 \
+        v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
+        ! dmaheapupload name=up heap="$heap" \
+        ! kmssink driver-name=vkms sync=false >$B/res
+      if grep -q BENCH-ERROR $B/res; then
+        sed 's/^/BENCH-INFO fallback to fakesink: /' $B/res
+        bench "count/$heap/$fmt/$size/fakesink" pipe 10 40 \
+          v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
+          ! dmaheapupload name=up heap="$heap" ! fakesink sync=false
+      else
+        cat $B/res
+      fi
+    done
+  done
+done
+
+# ---- CPU per frame by pipeline ----------------------------------------------
+# Rounds alternate the pipelines so that they share the same load.
+r=1
+while [ $r -le "$ROUNDS" ]; do
+  for size in 640x480 1920x1080; do
+    w=${size%x*} h=${size#*x}
+    caps=$(caps_of BGRx "$w" "$h")
+    n=60
+    [ "$w" -gt 1000 ] && n=30
+    bench "cpu/$size/dmaheapupload/$r" pipe 10 $n \
+      v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
+      ! dmaheapupload name=up heap="$region" ! kmssink driver-name=vkms sync=false
+    bench "cpu/$size/identity/$r" pipe 10 $n \
+      v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
+      ! identity ! kmssink driver-name=vkms sync=false
+    bench "cpu/$size/kmssink-pool/$r" pipe 10 $n \
+      v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
+      ! kmssink driver-name=vkms sync=false
+    bench "cpu/$size/v4l2-dmabuf/$r" pipe 10 $n \
+      v4l2src device="$cap" io-mode=dmabuf ! "$caps" \
+      ! kmssink driver-name=vkms sync=false
+  done
+  r=$((r + 1))
+done
+
+# ---- element overhead, per buffer -------------------------------------------
+bench "chain/$region" chain "$region" 3000 3
+bench "chain/system" chain system 3000 3
+
+# ---- allocator ---------------------------------------------------------------
+for heap in system $cma_default "$region"; do
+  for s in 4096:200 65536:100 1048576:20 8388608:4; do
+    bench "alloc/$heap/${s%:*}" alloc "$heap" "${s%:*}" "${s#*:}" 3
+  done
+done
+
+# ---- pool ----------------------------------------------------------------------
+for heap in "$region" system; do
+  bench "pool/$heap/BGRx/640x480" pool "$heap" BGRx 640 480 2000 3
+  bench "pool/$heap/NV12/1920x1080" pool "$heap" NV12 1920 1080 2000 3
+done
+
+# ---- copy path: system-memory frames copied into the heap --------------------
+for size in 640x480 1920x1080; do
+  w=${size%x*} h=${size#*x}
+  for fmt in BGRx NV12; do
+    for heap in "$region" system; do
+      n=40
+      [ "$w" -gt 1000 ] && n=20
+      bench "copy/$heap/$fmt/$size" feed 5 $n $fmt "$w" "$h" \
+        dmaheapupload name=up heap="$heap" ! fakesink sync=false
+    done
+  done
+done
+
+# ---- CPU map cost ----------------------------------------------------------------
+for size in 640x480 1920x1080; do
+  w=${size%x*} h=${size#*x}
+  n=40
+  [ "$w" -gt 1000 ] && n=10
+  for heap in "$region" $cma_default system; do
+    bench "map/$heap/BGRx/$size" map "$heap" BGRx "$w" "$h" $n 3
+  done
+done
+
+echo "BENCH-END"

@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+"""Tables (and plot) of a benchmark run, from the guest's console.
+
+    report.py --console LOG [--command CMD] [--markdown FILE] [--plot PNG]
+
+Reads the "R <id> BENCH-<MODE> key=value ..." lines scripts/bench/guest.sh
+prints, prints the tables on stdout, and when asked replaces the text
+between "<!-- bench:begin -->" and "<!-- bench:end -->" of FILE with them
+and draws CPU time per frame by pipeline into PNG (gnuplot, pngcairo).
+"""
+
+import argparse
+import datetime
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+BEGIN = "<!-- bench:begin -->"
+END = "<!-- bench:end -->"
+
+
+def parse(path):
+    results, errors, info = {}, [], []
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("BENCH-INFO ") or line.startswith("host-load "):
+                info.append(line.split(" ", 1)[1] if line.startswith("BENCH-INFO")
+                            else "host load average before the boot: " + line.split(" ", 1)[1])
+                continue
+            m = re.match(r"^R (\S+) (BENCH-[A-Z]+) ?(.*)$", line)
+            if not m:
+                continue
+            rid, kind, rest = m.groups()
+            if kind == "BENCH-ERROR":
+                errors.append((rid, rest))
+                continue
+            kv = dict(re.findall(r"(\w+)=(\S+)", rest))
+            results.setdefault(rid, {})[kind] = kv
+    return results, errors, info
+
+
+def num(v):
+    return float(v)
+
+
+def ratio(a, b):
+    return a / b if b else float("nan")
+
+
+class Out:
+    def __init__(self):
+        self.lines = []
+        self.verdicts = []
+
+    def p(self, s=""):
+        self.lines.append(s)
+
+    def table(self, head, rows):
+        self.p("| " + " | ".join(head) + " |")
+        self.p("|" + "|".join(" --- " for _ in head) + "|")
+        for r in rows:
+            self.p("| " + " | ".join(str(c) for c in r) + " |")
+        self.p()
+
+    def verdict(self, what, ok, detail):
+        self.verdicts.append((what, "met" if ok else "MISSED", detail))
+
+
+def fmt_ratio(r):
+    return "%.3f" % r
+
+
+def counts_section(o, res):
+    o.p("### Steady state per frame: camera -> dmaheapupload -> display")
+    o.p()
+    o.p("`v4l2src io-mode=dmabuf-import ! dmaheapupload heap=H ! kmssink`, "
+        "10 frames of warm-up, then 40 frames counted. Counts are exact "
+        "(calls per frame over the window).")
+    o.p()
+    rows = []
+    worst = {"heap_alloc": 0, "mmap_fd": 0, "bytes_copied": 0, "sync": 0}
+    for rid in sorted(k for k in res if k.startswith("count/")):
+        r = res[rid].get("BENCH-PIPE")
+        if not r:
+            continue
+        _, heap, fmt, size, sink = rid.split("/")
+        n = num(r["frames"])
+        vals = {k: num(r[k]) / n for k in worst}
+        for k in worst:
+            worst[k] = max(worst[k], vals[k])
+        rows.append([heap, fmt, size, sink, "%g" % vals["heap_alloc"],
+                     "%g" % vals["mmap_fd"], "%g" % (num(r["munmap"]) / n),
+                     "%g" % vals["bytes_copied"], "%g" % vals["sync"],
+                     "%g" % (num(r["v4l2"]) / n), "%g" % (num(r["drm"]) / n),
+                     "%.2f" % (num(r["cpu_ns"]) / n / 1e6)])
+    o.table(["heap", "format", "size", "sink", "heap allocs", "mmap (fd)",
+             "munmap", "bytes copied", "DMA_BUF_IOCTL_SYNC", "V4L2 ioctls",
+             "DRM ioctls", "CPU ms"], rows)
+    if rows:
+        o.verdict("zero-copy path: 0 allocations, 0 mmaps, 0 bytes copied, "
+                  "no sync, per frame", all(v == 0 for v in worst.values()),
+                  "worst per frame: %s" % ", ".join(
+                      "%s %g" % kv for kv in worst.items()))
+
+    rows = []
+    for rid in sorted(k for k in res if k.startswith("copy/")):
+        r = res[rid].get("BENCH-PIPE")
+        if not r:
+            continue
+        _, heap, fmt, size = rid.split("/")
+        n = num(r["frames"])
+        rows.append([heap, fmt, size, "%g" % (num(r["heap_alloc"]) / n),
+                     "%g" % (num(r["mmap_fd"]) / n),
+                     "%g" % (num(r["bytes_copied"]) / n),
+                     "%g" % (num(r["sync"]) / n)])
+    if rows:
+        o.p("Copy path for comparison (system-memory frames from appsrc, "
+            "copied into the heap by dmaheapupload): the CPU writes every "
+            "frame, so one sync pair per frame is expected.")
+        o.p()
+        o.table(["heap", "format", "size", "heap allocs", "mmap (fd)",
+                 "bytes copied", "DMA_BUF_IOCTL_SYNC"], rows)
+
+
+PIPES = [
+    ("dmaheapupload", "v4l2src io-mode=dmabuf-import ! dmaheapupload ! kmssink"),
+    ("identity", "v4l2src io-mode=dmabuf-import ! identity ! kmssink"),
+    ("kmssink-pool", "v4l2src io-mode=dmabuf-import ! kmssink"),
+    ("v4l2-dmabuf", "v4l2src io-mode=dmabuf ! kmssink"),
+]
+
+
+def cpu_data(res):
+    data = {}
+    for rid, kinds in res.items():
+        if not rid.startswith("cpu/") or "BENCH-PIPE" not in kinds:
+            continue
+        _, size, pipe, _round = rid.split("/")
+        r = kinds["BENCH-PIPE"]
+        data.setdefault(size, {}).setdefault(pipe, []).append(
+            num(r["cpu_ns"]) / num(r["frames"]) / 1e6)
+    return data
+
+
+def cpu_section(o, res):
+    o.p("### CPU time per frame by pipeline")
+    o.p()
+    o.p("User + system time of the whole process over the counted frames "
+        "(BGRx, the camera region heap for dmaheapupload, `sync=false`, "
+        "vivid at its highest rate), median of the rounds; each round "
+        "runs the four pipelines one after the other.")
+    o.p()
+    data = cpu_data(res)
+    rows = []
+    for size in sorted(data, key=lambda s: int(s.split("x")[0])):
+        d = data[size]
+        med = {p: statistics.median(v) for p, v in d.items()}
+        gst = [med[p] for p in ("kmssink-pool", "v4l2-dmabuf") if p in med]
+        best = min(gst) if gst else float("nan")
+        for p, desc in PIPES:
+            if p not in med:
+                continue
+            rows.append([size, "`%s`" % desc, "%.2f" % med[p],
+                         "%.2f .. %.2f" % (min(d[p]), max(d[p])),
+                         fmt_ratio(ratio(med[p], best))])
+        if "dmaheapupload" in med and gst:
+            r = ratio(med["dmaheapupload"], best)
+            o.verdict("CPU per frame at %s against the best GStreamer path "
+                      "(<= 1.05x)" % size, r <= 1.05, "%.3fx" % r)
+        if "dmaheapupload" in med and "identity" in med:
+            r = ratio(med["dmaheapupload"], med["identity"])
+            o.verdict("dmaheapupload against identity in the pipeline at %s "
+                      "(<= 1.05x)" % size, r <= 1.05, "%.3fx" % r)
+    o.table(["size", "pipeline", "CPU ms/frame (median)", "range",
+             "x best GStreamer path"], rows)
+
+    rows = []
+    for rid in sorted(k for k in res if k.startswith("chain/")):
+        r = res[rid].get("BENCH-CHAIN")
+        if not r:
+            continue
+        rr = ratio(num(r["upload_ns"]), num(r["identity_ns"]))
+        rows.append([r["heap"], r["iters"], "%.2f" % (num(r["upload_ns"]) / 1e3),
+                     "%.2f" % (num(r["identity_ns"]) / 1e3), fmt_ratio(rr),
+                     r["syscalls"]])
+        o.verdict("element overhead per buffer, dmaheapupload against "
+                  "identity, %s (<= 1.05x)" % r["heap"], rr <= 1.05, "%.3fx" % rr)
+    if rows:
+        o.p("Element overhead alone: a heap buffer pushed from a pad into the "
+            "element, `fakesink` after it; CPU per buffer.")
+        o.p()
+        o.table(["heap", "buffers", "dmaheapupload us", "identity us",
+                 "ratio", "system calls"], rows)
+
+
+def alloc_section(o, res):
+    o.p("### Allocator: alloc + free")
+    o.p()
+    o.p("`gst_allocator_alloc()` + `gst_memory_unref()` on a "
+        "GstDmaHeapAllocator against `DMA_HEAP_IOCTL_ALLOC` + `close()` on "
+        "the same open heap, blocks alternating; CPU time per allocation.")
+    o.p()
+    rows = []
+    worst = 0
+    for rid in sorted((k for k in res if k.startswith("alloc/")),
+                      key=lambda k: (k.split("/")[1], int(k.split("/")[2]))):
+        r = res[rid].get("BENCH-ALLOC")
+        if not r:
+            continue
+        rr = ratio(num(r["ours_ns"]), num(r["raw_ns"]))
+        worst = max(worst, rr)
+        size = int(r["size"])
+        rows.append([r["heap"], "%d KiB" % (size // 1024), r["iters"],
+                     "%.1f" % (num(r["raw_ns"]) / 1e3),
+                     "%.1f" % (num(r["ours_ns"]) / 1e3), fmt_ratio(rr),
+                     "%s / %s" % (r["raw_ioctl"], r["ours_ioctl"])])
+    o.table(["heap", "size", "allocations", "raw us", "allocator us",
+             "ratio", "ioctls raw / allocator"], rows)
+    if rows:
+        o.verdict("allocator against raw ioctl, every heap and size (<= 1.10x)",
+                  worst <= 1.10, "worst %.3fx" % worst)
+
+    rows = []
+    for rid in sorted(k for k in res if k.startswith("pool/")):
+        r = res[rid].get("BENCH-POOL")
+        if not r:
+            continue
+        rows.append([r["heap"], r["format"], r["size"], r["iters"],
+                     "%.2f" % (num(r["ours_ns"]) / 1e3),
+                     "%.2f" % (num(r["system_ns"]) / 1e3),
+                     fmt_ratio(ratio(num(r["ours_ns"]), num(r["system_ns"]))),
+                     "%s / %s / %s" % (r["ours_ioctl"], r["ours_mmap"],
+                                       r["ours_alloc"])])
+    if rows:
+        o.p("Pool: acquire + release on a GstDmaHeapBufferPool against a "
+            "GstVideoBufferPool on system memory (4 buffers, video meta).")
+        o.p()
+        o.table(["heap", "format", "size", "cycles", "heap pool us",
+                 "system pool us", "ratio",
+                 "ioctls / mmaps / allocs in the loop"], rows)
+
+
+def copy_section(o, res):
+    o.p("### Copy path: upstream ignores the pool")
+    o.p()
+    o.p("`appsrc` pushes system-memory frames into `dmaheapupload`, which "
+        "copies each into a heap buffer (`fakesink` after it). Bytes per "
+        "CPU second of the whole process, against `memcpy()` of the same "
+        "frames in the same process.")
+    o.p()
+    rows = []
+    worst = None
+    for rid in sorted(k for k in res if k.startswith("copy/")):
+        r = res[rid].get("BENCH-PIPE")
+        m = res[rid].get("BENCH-MEMCPY")
+        if not r or not m:
+            continue
+        _, heap, fmt, size = rid.split("/")
+        ours = num(r["bytes_copied"]) / (num(r["cpu_ns"]) / 1e9)
+        plain = num(m["bytes"]) / (num(m["cpu_ns"]) / 1e9)
+        rr = ratio(ours, plain)
+        worst = rr if worst is None else min(worst, rr)
+        rows.append([heap, fmt, size, "%.0f" % (ours / 1e6),
+                     "%.0f" % (plain / 1e6), fmt_ratio(rr)])
+    o.table(["heap", "format", "size", "dmaheapupload MB/s", "memcpy MB/s",
+             "ratio"], rows)
+    if worst is not None:
+        o.verdict("copy path against memcpy (>= 0.9x)", worst >= 0.9,
+                  "worst %.3fx" % worst)
+
+
+def map_section(o, res):
+    o.p("### CPU map cost: map, write the frame, unmap")
+    o.p()
+    o.p("`gst_memory_map(WRITE)`, `memset()` of the whole frame, "
+        "`gst_memory_unmap()` on one memory of the heap; the last column "
+        "is the same on a system-memory GstMemory, as a reference.")
+    o.p()
+    rows = []
+    sys_ns = {}
+    for rid, kinds in res.items():
+        r = kinds.get("BENCH-MAP")
+        if r and r["heap"] == "system":
+            sys_ns[r["size"]] = num(r["heap_ns"])
+    for rid in sorted(k for k in res if k.startswith("map/")):
+        r = res[rid].get("BENCH-MAP")
+        if not r:
+            continue
+        h = num(r["heap_ns"])
+        rows.append([r["heap"], r["format"], r["size"], "%.2f" % (h / 1e6),
+                     fmt_ratio(ratio(h, sys_ns.get(r["size"], float("nan")))),
+                     r["sync_per_map"], "%.2f" % (num(r["sysmem_ns"]) / 1e6)])
+    o.table(["heap", "format", "size", "ms per map+write+unmap",
+             "x system heap", "syncs per map", "system memory ms"], rows)
+
+
+def plot(res, png):
+    data = cpu_data(res)
+    if not data:
+        return
+    sizes = sorted(data, key=lambda s: int(s.split("x")[0]))
+    with tempfile.TemporaryDirectory() as tmp:
+        dat = os.path.join(tmp, "cpu.dat")
+        with open(dat, "w") as f:
+            for i, size in enumerate(sizes):
+                for j, (p, _) in enumerate(PIPES):
+                    v = data[size].get(p)
+                    if not v:
+                        continue
+                    f.write("%d %d \"%s\" %f %f %f\n" % (
+                        i, j, p, statistics.median(v), min(v), max(v)))
+                f.write("\n\n")
+        colours = ["#1f77b4", "#7f7f7f", "#2ca02c", "#ff7f0e"]
+        script = [
+            "set terminal pngcairo size 1100,520 font 'sans,11'",
+            "set output '%s'" % png,
+            "set multiplot layout 1,%d title 'CPU time per frame (user + system, "
+            "median of rounds, bars: min..max), arm64 guest under QEMU TCG'" % len(sizes),
+            "set style fill solid 0.85 border -1",
+            "set boxwidth 0.7",
+            "set grid ytics",
+            "set yrange [0:*]",
+            "set ylabel 'ms per frame'",
+            "set xrange [-0.6:%f]" % (len(PIPES) - 0.4),
+            "set xtics rotate by -20 ('dmaheapupload' 0, 'identity' 1, "
+            "'kmssink pool' 2, 'v4l2src dmabuf' 3)",
+            "unset key",
+        ]
+        for i, size in enumerate(sizes):
+            script.append("set title 'BGRx %s'" % size)
+            script.append(
+                "plot '%s' index %d using 2:4:(0.7):(word('%s', int($2)+1)) "
+                "with boxes lc rgb variable, '' index %d using 2:4:5:6 with "
+                "yerrorbars lc rgb 'black' pt -1, '' index %d using 2:4:"
+                "(sprintf('%%.2f', $4)) with labels offset 0,1.2"
+                % (dat, i, " ".join(colours), i, i))
+        script.append("unset multiplot")
+        # 'lc rgb variable' takes a number: map the colour words to ints.
+        text = "\n".join(script)
+        text = text.replace(
+            "using 2:4:(0.7):(word('%s', int($2)+1)) with boxes lc rgb variable"
+            % " ".join(colours),
+            "using 2:4:(0.7):(int(word('%s', int($2)+1))) with boxes lc rgb variable"
+            % " ".join(str(int(c[1:], 16)) for c in colours))
+        subprocess.run(["gnuplot"], input=text, text=True, check=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--console", required=True)
+    ap.add_argument("--command", default="scripts/bench/run")
+    ap.add_argument("--markdown")
+    ap.add_argument("--plot")
+    a = ap.parse_args()
+
+    res, errors, info = parse(a.console)
+    o = Out()
+    o.p("Measured %s with `%s` (arm64 guest, QEMU TCG, 2 vCPUs)." % (
+        datetime.date.today().isoformat(), a.command))
+    o.p()
+    for i in info:
+        o.p("- " + i)
+    o.p()
+    counts_section(o, res)
+    cpu_section(o, res)
+    alloc_section(o, res)
+    copy_section(o, res)
+    map_section(o, res)
+    o.p("### Targets")
+    o.p()
+    o.table(["target", "result", "figure"], [list(v) for v in o.verdicts])
+    if errors:
+        o.p("### Runs that failed")
+        o.p()
+        for rid, e in errors:
+            o.p("- `%s`: %s" % (rid, e[:300]))
+        o.p()
+
+    text = "\n".join(o.lines).rstrip() + "\n"
+    sys.stdout.write(text)
+
+    if a.plot:
+        plot(res, a.plot)
+    if a.markdown:
+        with open(a.markdown) as f:
+            doc = f.read()
+        if BEGIN not in doc or END not in doc:
+            sys.exit("%s has no %s ... %s markers" % (a.markdown, BEGIN, END))
+        head, rest = doc.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        with open(a.markdown, "w") as f:
+            f.write(head + BEGIN + "\n" + text + END + tail)
+
+
+if __name__ == "__main__":
+    main()
