@@ -14,7 +14,7 @@ mkdir -p $B
 bench() {
   _id=$1
   shift
-  timeout 300 "$BENCH" "$@" >$B/out 2>$B/err
+  timeout 60 "$BENCH" "$@" >$B/out 2>$B/err
   _rc=$?
   if grep -q '^BENCH-' $B/out; then
     grep '^BENCH-' $B/out | sed "s|^|R $_id |"
