@@ -868,12 +868,99 @@ acquire_failed:
   }
 }
 
+/* Bytes from the start of @buf that hold its frame: the end of the plane
+ * that ends last, with the offsets and strides of its GstVideoMeta (or of
+ * @info without one). Fills @offsets and @strides. 0 for tiled formats,
+ * whose planes are not rows of bytes. */
+static gsize
+gst_dma_heap_upload_frame_extent (const GstVideoInfo * info, GstBuffer * buf,
+    gsize offsets[GST_VIDEO_MAX_PLANES], gint strides[GST_VIDEO_MAX_PLANES])
+{
+  GstVideoMeta *meta = gst_buffer_get_video_meta (buf);
+  const GstVideoFormatInfo *finfo = info->finfo;
+  gsize extent = 0;
+  guint p;
+
+  if (GST_VIDEO_FORMAT_INFO_IS_TILED (finfo) ||
+      GST_VIDEO_FORMAT_INFO_HAS_PALETTE (finfo))
+    return 0;
+  if (meta && (meta->n_planes != GST_VIDEO_INFO_N_PLANES (info) ||
+          (gint) meta->width != GST_VIDEO_INFO_WIDTH (info) ||
+          (gint) meta->height != GST_VIDEO_INFO_HEIGHT (info)))
+    return 0;
+
+  for (p = 0; p < GST_VIDEO_INFO_N_PLANES (info); p++) {
+    gint comp[GST_VIDEO_MAX_COMPONENTS];
+    guint rows;
+    gsize end;
+
+    gst_video_format_info_component (finfo, p, comp);
+    rows = GST_VIDEO_FORMAT_INFO_SCALE_HEIGHT (finfo, comp[0],
+        GST_VIDEO_INFO_FIELD_HEIGHT (info));
+    offsets[p] = meta ? meta->offset[p] : GST_VIDEO_INFO_PLANE_OFFSET (info, p);
+    strides[p] = meta ? meta->stride[p] : GST_VIDEO_INFO_PLANE_STRIDE (info, p);
+    if (strides[p] <= 0 || rows == 0)
+      return 0;
+    end = offsets[p] + (gsize) strides[p] * rows;
+    extent = MAX (extent, end);
+  }
+
+  return extent;
+}
+
+/* When both buffers lay the frame out alike (same plane offsets and
+ * strides, the common case of a producer with default strides), the frame
+ * is one block of bytes: one map of each buffer and one memcpy, instead of
+ * a map per plane and a copy per row. */
+static gboolean
+gst_dma_heap_upload_copy_video_block (GstDmaHeapUpload * self,
+    GstBuffer * inbuf, GstBuffer * outbuf, gboolean * done)
+{
+  gsize in_off[GST_VIDEO_MAX_PLANES], out_off[GST_VIDEO_MAX_PLANES];
+  gint in_stride[GST_VIDEO_MAX_PLANES], out_stride[GST_VIDEO_MAX_PLANES];
+  gsize extent, n_planes = GST_VIDEO_INFO_N_PLANES (&self->info);
+  GstMapInfo in_map, out_map;
+
+  *done = FALSE;
+  extent = gst_dma_heap_upload_frame_extent (&self->info, inbuf, in_off,
+      in_stride);
+  if (extent == 0 || extent != gst_dma_heap_upload_frame_extent (&self->info,
+          outbuf, out_off, out_stride))
+    return TRUE;
+  if (memcmp (in_off, out_off, n_planes * sizeof (in_off[0])) != 0 ||
+      memcmp (in_stride, out_stride, n_planes * sizeof (in_stride[0])) != 0)
+    return TRUE;
+  if (gst_buffer_get_size (inbuf) < extent ||
+      gst_buffer_get_size (outbuf) < extent)
+    return TRUE;
+
+  if (!gst_buffer_map (inbuf, &in_map, GST_MAP_READ))
+    return FALSE;
+  if (!gst_buffer_map (outbuf, &out_map, GST_MAP_WRITE)) {
+    gst_buffer_unmap (inbuf, &in_map);
+    return FALSE;
+  }
+
+  memcpy (out_map.data, in_map.data, extent);
+
+  gst_buffer_unmap (outbuf, &out_map);
+  gst_buffer_unmap (inbuf, &in_map);
+  *done = TRUE;
+
+  return TRUE;
+}
+
 static gboolean
 gst_dma_heap_upload_copy_video (GstDmaHeapUpload * self, GstBuffer * inbuf,
     GstBuffer * outbuf)
 {
   GstVideoFrame in_frame, out_frame;
-  gboolean ret;
+  gboolean ret, done;
+
+  if (!gst_dma_heap_upload_copy_video_block (self, inbuf, outbuf, &done))
+    return FALSE;
+  if (done)
+    return TRUE;
 
   /* Both maps follow the buffers' GstVideoMeta, so any strides work. */
   if (!gst_video_frame_map (&in_frame, &self->info, inbuf, GST_MAP_READ))
