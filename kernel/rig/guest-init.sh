@@ -80,7 +80,7 @@ case $expect in
   patched|unpatched) ;;
   *) result FAIL setup "rig.expect must be patched or unpatched, got '$expect'"; finish ;;
 esac
-"layout_$layout"
+"layout_$(echo "$layout" | tr - _)"
 eval "heaps=\$HEAPS_$expect map=\$MAP_$expect dmesgpat=\$DMESG_$expect"
 
 echo "rig: layout $layout, judged as $expect, kernel $(uname -r)"

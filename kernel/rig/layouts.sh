@@ -4,7 +4,7 @@
 # device tree, and the guest's /init (busybox sh) sources it to know what to
 # expect. One source of truth for both sides.
 #
-# `layout_<name>` sets:
+# `layout_<name>` sets (a "-" in a layout name is "_" in its function):
 #   DTS               children of /reserved-memory (host side only)
 #   CMA_AREAS         exact set of /sys/kernel/mm/cma/<area> directories
 #   HEAPS_<variant>   exact set of /dev/dma_heap entries
@@ -14,13 +14,14 @@
 #   SMALL             heaps too small for the kernel selftest (it needs
 #                     32 MiB free); the selftest runs on every other heap
 #   DMESG_<variant>   extended regexps, one per line, that dmesg must match
+#   CMDLINE           extra kernel command line the layout is booted with
 # <variant> is "patched" or "unpatched".
 #
 # Guest memory (-m 2048) is 0x40000000..0xc0000000; QEMU loads the initrd at
 # 0x48000000 and the DTB after it, so every region sits at 0x78000000 or
 # above. Bases and sizes are 2 MiB aligned (a pageblock), as CMA requires.
 
-LAYOUTS="none regions overflow exhausted nomap duplicate"
+LAYOUTS="none regions overflow exhausted nomap duplicate cma-cmdline cma-zero"
 
 _reset() {
   DTS=
@@ -32,6 +33,7 @@ _reset() {
   SMALL=
   DMESG_patched=
   DMESG_unpatched=
+  CMDLINE=
 }
 
 _nl='
@@ -172,4 +174,33 @@ layout_duplicate() {
 Already registered heap named system
 failed to create heap default_cma_region
 failed to create heap system"
+}
+
+# The "regions" tree booted with cma=64M: the command line wins over the DT
+# default region, which then is no CMA area at all; the default area is
+# made from the command line and its legacy heap name is "reserved".
+layout_cma_cmdline() {
+  layout_regions
+  CMDLINE="cma=64M"
+  CMA_AREAS="ecc-off@78000000 camera@7c000000 reserved"
+  HEAPS_patched="system default_cma_region reserved ecc-off@78000000 camera@7c000000"
+  MAP_patched="system= default_cma_region=reserved reserved=reserved ecc-off@78000000=ecc-off@78000000 camera@7c000000=camera@7c000000"
+  HEAPS_unpatched="system reserved"
+  MAP_unpatched="system= reserved=reserved"
+  DMESG_patched="bypass linux,cma@80000000 node, using cmdline CMA params"
+  DMESG_unpatched=$DMESG_patched
+}
+
+# The "regions" tree booted with cma=0: no default area, hence no
+# default_cma_region heap; the named regions keep theirs.
+layout_cma_zero() {
+  layout_regions
+  CMDLINE="cma=0"
+  CMA_AREAS="ecc-off@78000000 camera@7c000000"
+  HEAPS_patched="system ecc-off@78000000 camera@7c000000"
+  MAP_patched="system= ecc-off@78000000=ecc-off@78000000 camera@7c000000=camera@7c000000"
+  HEAPS_unpatched="system"
+  MAP_unpatched="system="
+  DMESG_patched="bypass linux,cma@80000000 node, using cmdline CMA params"
+  DMESG_unpatched=$DMESG_patched
 }

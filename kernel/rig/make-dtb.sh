@@ -3,7 +3,9 @@
 #
 #   kernel/rig/make-dtb.sh LAYOUT OUT.dtb
 #
-# LAYOUT: none regions overflow exhausted nomap duplicate (see layouts.sh).
+# LAYOUT: one of $LAYOUTS in layouts.sh (none regions overflow exhausted
+# nomap duplicate cma-cmdline cma-zero). The cma-* layouts use the tree of
+# "regions" with a cma= kernel argument (CMDLINE in layouts.sh).
 # The tree is QEMU's own virt tree, dumped with exactly the machine options
 # boot.sh uses, put through a dtc round trip (the raw dump does not boot),
 # with our /reserved-memory node appended and QEMU's random seeds left out.
@@ -23,7 +25,7 @@ esac
 need_pkgs qemu-system-arm device-tree-compiler ||
   die "cannot install qemu-system-arm and device-tree-compiler"
 
-"layout_$layout"
+"layout_${layout//-/_}"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
