@@ -908,31 +908,12 @@ gst_dma_heap_upload_frame_extent (const GstVideoInfo * info, GstBuffer * buf,
   return extent;
 }
 
-/* When both buffers lay the frame out alike (same plane offsets and
- * strides, the common case of a producer with default strides), the frame
- * is one block of bytes: one map of each buffer and one memcpy, instead of
- * a map per plane and a copy per row. */
+/* Maps both buffers once and copies their first @size bytes. */
 static gboolean
-gst_dma_heap_upload_copy_video_block (GstDmaHeapUpload * self,
-    GstBuffer * inbuf, GstBuffer * outbuf, gboolean * done)
+gst_dma_heap_upload_copy_bytes (GstBuffer * inbuf, GstBuffer * outbuf,
+    gsize size)
 {
-  gsize in_off[GST_VIDEO_MAX_PLANES], out_off[GST_VIDEO_MAX_PLANES];
-  gint in_stride[GST_VIDEO_MAX_PLANES], out_stride[GST_VIDEO_MAX_PLANES];
-  gsize extent, n_planes = GST_VIDEO_INFO_N_PLANES (&self->info);
   GstMapInfo in_map, out_map;
-
-  *done = FALSE;
-  extent = gst_dma_heap_upload_frame_extent (&self->info, inbuf, in_off,
-      in_stride);
-  if (extent == 0 || extent != gst_dma_heap_upload_frame_extent (&self->info,
-          outbuf, out_off, out_stride))
-    return TRUE;
-  if (memcmp (in_off, out_off, n_planes * sizeof (in_off[0])) != 0 ||
-      memcmp (in_stride, out_stride, n_planes * sizeof (in_stride[0])) != 0)
-    return TRUE;
-  if (gst_buffer_get_size (inbuf) < extent ||
-      gst_buffer_get_size (outbuf) < extent)
-    return TRUE;
 
   if (!gst_buffer_map (inbuf, &in_map, GST_MAP_READ))
     return FALSE;
@@ -941,13 +922,39 @@ gst_dma_heap_upload_copy_video_block (GstDmaHeapUpload * self,
     return FALSE;
   }
 
-  memcpy (out_map.data, in_map.data, extent);
+  memcpy (out_map.data, in_map.data, size);
 
   gst_buffer_unmap (outbuf, &out_map);
   gst_buffer_unmap (inbuf, &in_map);
-  *done = TRUE;
 
   return TRUE;
+}
+
+/* The frame extent when both buffers lay the frame out alike (same plane
+ * offsets and strides, the common case of a producer with default
+ * strides), else 0. Such a frame is one block of bytes: one map of each
+ * buffer and one memcpy, instead of a map per plane and a copy per row. */
+static gsize
+gst_dma_heap_upload_shared_extent (GstDmaHeapUpload * self,
+    GstBuffer * inbuf, GstBuffer * outbuf)
+{
+  gsize in_off[GST_VIDEO_MAX_PLANES], out_off[GST_VIDEO_MAX_PLANES];
+  gint in_stride[GST_VIDEO_MAX_PLANES], out_stride[GST_VIDEO_MAX_PLANES];
+  gsize extent, n_planes = GST_VIDEO_INFO_N_PLANES (&self->info);
+
+  extent = gst_dma_heap_upload_frame_extent (&self->info, inbuf, in_off,
+      in_stride);
+  if (extent == 0 || extent != gst_dma_heap_upload_frame_extent (&self->info,
+          outbuf, out_off, out_stride))
+    return 0;
+  if (memcmp (in_off, out_off, n_planes * sizeof (in_off[0])) != 0 ||
+      memcmp (in_stride, out_stride, n_planes * sizeof (in_stride[0])) != 0)
+    return 0;
+  if (gst_buffer_get_size (inbuf) < extent ||
+      gst_buffer_get_size (outbuf) < extent)
+    return 0;
+
+  return extent;
 }
 
 static gboolean
@@ -955,12 +962,12 @@ gst_dma_heap_upload_copy_video (GstDmaHeapUpload * self, GstBuffer * inbuf,
     GstBuffer * outbuf)
 {
   GstVideoFrame in_frame, out_frame;
-  gboolean ret, done;
+  gsize extent;
+  gboolean ret;
 
-  if (!gst_dma_heap_upload_copy_video_block (self, inbuf, outbuf, &done))
-    return FALSE;
-  if (done)
-    return TRUE;
+  extent = gst_dma_heap_upload_shared_extent (self, inbuf, outbuf);
+  if (extent > 0)
+    return gst_dma_heap_upload_copy_bytes (inbuf, outbuf, extent);
 
   /* Both maps follow the buffers' GstVideoMeta, so any strides work. */
   if (!gst_video_frame_map (&in_frame, &self->info, inbuf, GST_MAP_READ))
@@ -982,26 +989,13 @@ static gboolean
 gst_dma_heap_upload_copy_flat (GstDmaHeapUpload * self, GstBuffer * inbuf,
     GstBuffer * outbuf)
 {
-  GstMapInfo in_map, out_map;
   gsize size = gst_buffer_get_size (inbuf);
 
   if (gst_buffer_get_size (outbuf) < size)
     return FALSE;
   gst_buffer_set_size (outbuf, size);
 
-  if (!gst_buffer_map (inbuf, &in_map, GST_MAP_READ))
-    return FALSE;
-  if (!gst_buffer_map (outbuf, &out_map, GST_MAP_WRITE)) {
-    gst_buffer_unmap (inbuf, &in_map);
-    return FALSE;
-  }
-
-  memcpy (out_map.data, in_map.data, size);
-
-  gst_buffer_unmap (outbuf, &out_map);
-  gst_buffer_unmap (inbuf, &in_map);
-
-  return TRUE;
+  return gst_dma_heap_upload_copy_bytes (inbuf, outbuf, size);
 }
 
 static const gchar *
