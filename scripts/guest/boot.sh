@@ -73,8 +73,8 @@ if [ ! -f "$initrd" ]; then
 fi
 
 shares=(--share "$rootfs:rootfs" --share "$top:src" --share "$job:job")
-[ -d "$GUEST/build" ] && shares+=(--share "$GUEST/build:build")
-[ -d "$GUEST/tools" ] && shares+=(--share "$GUEST/tools:tools")
+[ -d "$GUEST_BUILD" ] && shares+=(--share "$GUEST_BUILD:build")
+[ -d "$GUEST_TOOLS" ] && shares+=(--share "$GUEST_TOOLS:tools")
 
 # GStreamer registries the guest printed in earlier boots go back in
 # (scripts/guest/guest-lib.sh); new ones are taken from the console.

@@ -4,7 +4,7 @@
 #
 #   scripts/guest/cross-build.sh [project|tools|all]     (default: all)
 #
-# Build dirs: $GUEST/build (project) and $GUEST/tools. Both are kept, so a
+# Build dirs: $GUEST_BUILD (project) and $GUEST_TOOLS. Both are kept, so a
 # rebuild after a small change only recompiles what changed. They are set up
 # again from scratch when the sysroot or the cross file change.
 # Prints the build dirs on stdout; progress and compiler output on stderr.
@@ -61,15 +61,15 @@ build() {
 
 rc=0
 if [ "$what" != tools ]; then
-  if build project "$top" "$GUEST/build" -Dwerror=true -Dtests=enabled; then
-    echo "$GUEST/build"
+  if build project "$top" "$GUEST_BUILD" -Dwerror=true -Dtests=enabled; then
+    echo "$GUEST_BUILD"
   else
     rc=1
   fi
 fi
 if [ "$what" != project ]; then
-  if build tools "$guest_dir/tools" "$GUEST/tools" -Dwerror=true; then
-    echo "$GUEST/tools"
+  if build tools "$guest_dir/tools" "$GUEST_TOOLS" -Dwerror=true; then
+    echo "$GUEST_TOOLS"
   else
     rc=1
   fi

@@ -9,14 +9,20 @@
 #   apt/        private apt configuration, lists and downloaded .debs
 #   rootfs/     arm64 root filesystem shared read-only into the guest
 #   sysroot/    arm64 -dev packages, for cross-compiling
-#   build/      cross build of the project (meson)
-#   tools/      cross build of the guest helper programs (scripts/guest/tools)
 #   boot/       initramfs and device tree
+#
+# The cross builds belong to the checkout they are built from (a build
+# directory holds the absolute path of its source tree), so they live in it:
+#   $GUEST_BUILD  (_build/guest)        cross build of the project (meson)
+#   $GUEST_TOOLS  (_build/guest-tools)  the guest helper programs
+#                                       (scripts/guest/tools)
 
 GUEST=$CACHE/guest
 mkdir -p "$GUEST"
 
 guest_dir=$top/scripts/guest
+GUEST_BUILD=$top/_build/guest
+GUEST_TOOLS=$top/_build/guest-tools
 
 # Mount points inside the guest's root filesystem (created when the root
 # filesystem is assembled, since it is shared read-only).
