@@ -16,6 +16,7 @@
 #   $GUEST_BUILD  (_build/guest)        cross build of the project (meson)
 #   $GUEST_TOOLS  (_build/guest-tools)  the guest helper programs
 #                                       (scripts/guest/tools)
+#   $GUEST_RUN    (_build/run)          job dirs and console logs of boots
 
 GUEST=$CACHE/guest
 mkdir -p "$GUEST"
@@ -23,6 +24,10 @@ mkdir -p "$GUEST"
 guest_dir=$top/scripts/guest
 GUEST_BUILD=$top/_build/guest
 GUEST_TOOLS=$top/_build/guest-tools
+# Jobs, consoles and results of this checkout's boots, so that two
+# checkouts can boot guests at the same time.
+GUEST_RUN=$top/_build/run
+mkdir -p "$GUEST_RUN"
 
 # Mount points inside the guest's root filesystem (created when the root
 # filesystem is assembled, since it is shared read-only).
