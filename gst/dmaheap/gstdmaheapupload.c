@@ -96,7 +96,12 @@ struct _GstDmaHeapUpload
   guint64 passed_through;
   guint64 copied;
   guint64 bytes_copied;
+  guint64 fallback_buffers;
   const gchar *last_heap;       /* interned */
+
+  /* a buffer came from a heap after the first of the list: warned once
+   * per run; streaming thread */
+  gboolean fallback_warned;
 
   /* TRUE between start() and stop(), protected by object lock */
   gboolean started;
@@ -163,6 +168,7 @@ gst_dma_heap_upload_get_stats (GstDmaHeapUpload * self)
       "passed-through", G_TYPE_UINT64, self->passed_through,
       "copied", G_TYPE_UINT64, self->copied,
       "bytes-copied", G_TYPE_UINT64, self->bytes_copied,
+      "fallback-buffers", G_TYPE_UINT64, self->fallback_buffers,
       "heap", G_TYPE_STRING, self->last_heap, NULL);
   GST_OBJECT_UNLOCK (self);
 
@@ -326,10 +332,12 @@ gst_dma_heap_upload_start (GstBaseTransform * trans)
   self->passed_through = 0;
   self->copied = 0;
   self->bytes_copied = 0;
+  self->fallback_buffers = 0;
   self->last_heap = g_intern_static_string ("");
   self->downstream_min = 0;
   self->started = TRUE;
   GST_OBJECT_UNLOCK (self);
+  self->fallback_warned = FALSE;
 
   self->allocator = gst_dma_heap_allocator_new (spec, &error);
   if (!self->allocator)
@@ -1013,6 +1021,38 @@ gst_dma_heap_upload_heap_of (GstBuffer * buf)
   return gst_dma_heap_memory_get_heap (mem);
 }
 
+/* Counts the output buffers that the first heap of the list could not
+ * hold (the allocator went on to the next one), and says so on the bus
+ * once per run: the pipeline goes on, but not in the memory asked for. */
+static void
+gst_dma_heap_upload_note_heap (GstDmaHeapUpload * self, const gchar * heap,
+    GstBuffer * outbuf)
+{
+  const gchar *first = (self->heaps && self->heaps[0]) ? self->heaps[0] : NULL;
+
+  if (!heap || !first || strcmp (heap, first) == 0)
+    return;
+  /* memory of another element's allocator was not our choice */
+  if (gst_buffer_peek_memory (outbuf, 0)->allocator != self->allocator)
+    return;
+
+  GST_OBJECT_LOCK (self);
+  self->fallback_buffers++;
+  GST_OBJECT_UNLOCK (self);
+
+  if (self->fallback_warned)
+    return;
+  self->fallback_warned = TRUE;
+
+  GST_ELEMENT_WARNING (self, RESOURCE, NO_SPACE_LEFT,
+      ("Heap %s could not hold another buffer of %" G_GSIZE_FORMAT " bytes; "
+          "buffers now also come from heap %s, the next one of the list. "
+          "Give the region more memory, or use fewer or smaller buffers "
+          "(min-buffers, max-bytes) so that all of them fit.", first,
+          gst_buffer_get_size (outbuf), heap),
+      ("buffer %" GST_PTR_FORMAT, outbuf));
+}
+
 /* Announces the final counts at end of stream, so that
  * `gst-launch-1.0 -v` prints them (deep-notify) without a notification
  * per buffer. */
@@ -1035,6 +1075,8 @@ gst_dma_heap_upload_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   gboolean copied;
 
   heap = gst_dma_heap_upload_heap_of (outbuf);
+
+  gst_dma_heap_upload_note_heap (self, heap, outbuf);
 
   if (inbuf == outbuf) {
     if (heap) {
@@ -1123,12 +1165,16 @@ gst_dma_heap_upload_class_init (GstDmaHeapUploadClass * klass)
    * A "dmaheapupload-stats" structure: `passed-through` (guint64, buffers
    * already in the heap pushed on without copy), `copied` (guint64,
    * buffers copied into the heap), `bytes-copied` (guint64, input bytes of
-   * those) and `heap` (string, heap of the last output buffer, empty
-   * before the first). Reset when the element starts.
+   * those), `fallback-buffers` (guint64, output buffers that are not in
+   * the first heap of the list because it was full; the first one is
+   * also announced by a warning message) and `heap` (string, heap of the
+   * last output buffer, empty before the first). Reset when the element
+   * starts.
    */
   g_props[PROP_STATS] = g_param_spec_boxed ("stats", "Statistics",
       "Buffers passed through (already in the heap), buffers copied, bytes "
-      "copied, and the heap of the last output buffer, as a "
+      "copied, buffers on a fallback heap, and the heap of the last output "
+      "buffer, as a "
       "\"" STATS_NAME "\" structure; reset at start", GST_TYPE_STRUCTURE,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 

@@ -190,6 +190,8 @@ GST_START_TEST (test_stats_initial)
   fail_unless_equals_uint64 (v, 0);
   fail_unless (gst_structure_get_uint64 (stats, "bytes-copied", &v));
   fail_unless_equals_uint64 (v, 0);
+  fail_unless (gst_structure_get_uint64 (stats, "fallback-buffers", &v));
+  fail_unless_equals_uint64 (v, 0);
   fail_unless (gst_structure_has_field_typed (stats, "heap", G_TYPE_STRING));
   fail_unless_equals_string (gst_structure_get_string (stats, "heap"), "");
 
