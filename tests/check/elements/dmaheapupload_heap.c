@@ -15,8 +15,10 @@
 #include "config.h"
 #endif
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
@@ -812,6 +814,455 @@ GST_START_TEST (test_heap_refused_in_playing)
 
 GST_END_TEST;
 
+/* Lifecycle, exhaustion and concurrency */
+
+/* Flat buffers of this size fill a region quickly (4 MiB each). */
+#define BIG_SIZE        (4 << 20)
+
+static GstBuffer *
+zeroed_buffer (gsize size)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, size, NULL);
+
+  fail_unless (buf != NULL);
+  gst_buffer_memset (buf, 0, 0x5a, size);
+  return buf;
+}
+
+/* How many BIG_SIZE pushes are sure to exhaust @heap: a region that cannot
+ * give one block of N bytes holds less than N bytes. 0 when the heap is
+ * not a bounded region (system) or is larger than the probe goes. */
+static guint
+pushes_to_exhaust (const gchar * heap)
+{
+  gsize failing = dma_heap_test_find_failing_size (heap);
+
+  if (failing == 0)
+    return 0;
+  return failing / BIG_SIZE + 2;
+}
+
+/* Pops every message of @bus; fails on an error, counts the warnings of
+ * @domain/@code and keeps the text of the last one in @text. */
+static guint
+drain_bus (GstBus * bus, GQuark domain, gint code, gchar ** text)
+{
+  GstMessage *msg;
+  guint n = 0;
+
+  while ((msg = gst_bus_pop (bus)) != NULL) {
+    GError *err = NULL;
+    gchar *debug = NULL;
+
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      gst_message_parse_error (msg, &err, &debug);
+      fail ("error from %s: %s (%s)", GST_OBJECT_NAME (msg->src),
+          err->message, GST_STR_NULL (debug));
+    }
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
+      gst_message_parse_warning (msg, &err, &debug);
+      GST_INFO ("warning: %s (%s)", err->message, GST_STR_NULL (debug));
+      if (g_error_matches (err, domain, code)) {
+        n++;
+        if (text) {
+          g_free (*text);
+          *text = g_strdup (err->message);
+        }
+      }
+      g_error_free (err);
+      g_free (debug);
+    }
+    gst_message_unref (msg);
+  }
+
+  return n;
+}
+
+static guint64
+stats_field (GstElement * element, const gchar * field)
+{
+  GstStructure *stats = NULL;
+  guint64 v = 0;
+
+  g_object_get (element, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, field, &v), "no %s", field);
+  gst_structure_free (stats);
+
+  return v;
+}
+
+/* The pool copies go to grows while downstream holds every buffer, until
+ * the region is full: a NO_SPACE_LEFT error naming the heap, a flow error,
+ * nothing leaked, and the element runs again after NULL. */
+GST_START_TEST (test_exhausted_mid_stream)
+{
+  GQueue held = G_QUEUE_INIT;
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *debug = NULL;
+  GstBuffer *in, *out;
+  GstHarness *h;
+  GstBus *bus = NULL;
+  guint fds, maps, limit, n;
+
+  limit = pushes_to_exhaust (test_heap_name);
+  if (limit == 0) {
+    GST_INFO ("heap %s is not a region that can be filled here",
+        test_heap_name);
+    return;
+  }
+
+  fds = dma_heap_test_count_fds ();
+  maps = dma_heap_test_count_dmabuf_maps ();
+
+  h = upload_harness (test_heap, FALSE, &bus);
+  gst_harness_set_src_caps_str (h, FLAT_CAPS);
+  in = zeroed_buffer (BIG_SIZE);
+
+  for (n = 0; n < limit; n++) {
+    ret = gst_harness_push (h, gst_buffer_ref (in));
+    if (ret != GST_FLOW_OK)
+      break;
+    out = gst_harness_pull (h);
+    check_in_heap (out);
+    g_queue_push_tail (&held, out);
+  }
+  GST_INFO ("%u buffers of %d bytes fitted in %s", n, BIG_SIZE,
+      test_heap_name);
+  fail_unless_equals_int (ret, GST_FLOW_ERROR);
+  fail_unless (n > 0, "not even one buffer fitted");
+
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error message");
+  gst_message_parse_error (msg, &err, &debug);
+  GST_INFO ("error: %s (%s)", err->message, debug);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NO_SPACE_LEFT), "%s", err->message);
+  fail_unless (strstr (err->message, test_heap_name) != NULL, "%s",
+      err->message);
+  fail_unless (strstr (err->message, g_strerror (ENOMEM)) != NULL, "%s",
+      err->message);
+  g_clear_error (&err);
+  g_free (debug);
+  gst_message_unref (msg);
+
+  /* the buffers downstream held are intact and go back */
+  while ((out = g_queue_pop_head (&held)) != NULL) {
+    GstMapInfo map;
+
+    fail_unless (gst_buffer_map (out, &map, GST_MAP_READ));
+    fail_unless (map.data[0] == 0x5a && map.data[map.size - 1] == 0x5a);
+    gst_buffer_unmap (out, &map);
+    gst_buffer_unref (out);
+  }
+
+  /* back to NULL and on again: the stream runs */
+  fail_unless_equals_int (gst_element_set_state (h->element, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_harness_play (h);
+  fail_unless (gst_harness_push_event (h,
+          gst_event_new_stream_start ("again")));
+  gst_harness_set_src_caps_str (h, FLAT_CAPS);
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (in)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  check_in_heap (out);
+  gst_buffer_unref (out);
+  fail_unless_equals_uint64 (stats_field (h->element, "copied"), 1);
+
+  gst_buffer_unref (in);
+  teardown_harness (h, bus);
+
+  fail_unless_equals_int (dma_heap_test_count_fds (), fds);
+  fail_unless_equals_int (dma_heap_test_count_dmabuf_maps (), maps);
+}
+
+GST_END_TEST;
+
+/* Same, with a second heap in the spec: the pool goes on growing there,
+ * with one warning on the bus and the buffers counted. */
+GST_START_TEST (test_exhausted_fallback)
+{
+  const gchar *next_heap = "system";
+  GQueue held = G_QUEUE_INIT;
+  GstBuffer *in, *out;
+  GstHarness *h;
+  GstBus *bus = NULL;
+  gchar *spec, *text = NULL;
+  guint fds, maps, limit, n, in_first = 0, in_second = 0;
+  gint fd;
+
+  limit = pushes_to_exhaust (test_heap_name);
+  fd = gst_dma_heap_open (next_heap, NULL);
+  if (limit == 0 || fd < 0) {
+    GST_INFO ("heap %s is not a region that can be filled here, or there "
+        "is no %s heap", test_heap_name, next_heap);
+    if (fd >= 0)
+      close (fd);
+    return;
+  }
+  close (fd);
+
+  fds = dma_heap_test_count_fds ();
+  maps = dma_heap_test_count_dmabuf_maps ();
+
+  spec = g_strdup_printf ("%s,%s", test_heap, next_heap);
+  h = upload_harness (spec, FALSE, &bus);
+  gst_harness_set_src_caps_str (h, FLAT_CAPS);
+  in = zeroed_buffer (BIG_SIZE);
+
+  for (n = 0; n < limit; n++) {
+    const gchar *heap;
+
+    fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (in)),
+        GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    heap = gst_dma_heap_memory_get_heap (gst_buffer_peek_memory (out, 0));
+    if (g_strcmp0 (heap, test_heap_name) == 0) {
+      fail_unless (in_second == 0, "back in %s after the fallback", heap);
+      in_first++;
+    } else {
+      fail_unless_equals_string (heap, next_heap);
+      in_second++;
+    }
+    g_queue_push_tail (&held, out);
+  }
+  GST_INFO ("%u buffers in %s, %u in %s", in_first, test_heap_name,
+      in_second, next_heap);
+  fail_unless (in_first > 0);
+  fail_unless (in_second > 0, "%s never ran out", test_heap_name);
+  fail_unless_equals_uint64 (stats_field (h->element, "fallback-buffers"),
+      in_second);
+  fail_unless_equals_uint64 (stats_field (h->element, "copied"), limit);
+
+  /* one warning, whatever the number of buffers */
+  fail_unless_equals_int (drain_bus (bus, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NO_SPACE_LEFT, &text), 1);
+  fail_unless (strstr (text, test_heap_name) != NULL, "%s", text);
+  fail_unless (strstr (text, next_heap) != NULL, "%s", text);
+  g_free (text);
+
+  g_queue_clear_full (&held, (GDestroyNotify) gst_buffer_unref);
+  gst_buffer_unref (in);
+  teardown_harness (h, bus);
+  g_free (spec);
+
+  fail_unless_equals_int (dma_heap_test_count_fds (), fds);
+  fail_unless_equals_int (dma_heap_test_count_dmabuf_maps (), maps);
+}
+
+GST_END_TEST;
+
+#define PIPELINE_CAPS "video/x-raw,format=%s,width=%d,height=%d,framerate=30/1"
+
+/* videotestsrc takes the pool dmaheapupload proposes: zero-copy */
+static GstElement *
+testsrc_pipeline (const gchar * heap, const gchar * format, gint width,
+    gint height, gint num_buffers, GstElement ** upload)
+{
+  GstElement *pipeline;
+  GError *error = NULL;
+  gchar *caps, *desc;
+
+  caps = g_strdup_printf (PIPELINE_CAPS, format, width, height);
+  desc = g_strdup_printf ("videotestsrc num-buffers=%d ! %s ! "
+      "dmaheapupload name=up heap=\"%s\" ! fakesink sync=false", num_buffers,
+      caps, heap);
+  pipeline = gst_parse_launch (desc, &error);
+  fail_unless (pipeline != NULL, "%s: %s", desc, error ? error->message : "");
+  g_free (desc);
+  g_free (caps);
+
+  *upload = gst_bin_get_by_name (GST_BIN (pipeline), "up");
+  fail_unless (*upload != NULL);
+  gst_object_unref (*upload);   /* the pipeline keeps it */
+
+  return pipeline;
+}
+
+static void
+wait_state (GstElement * pipeline, GstState state)
+{
+  GstState current = GST_STATE_VOID_PENDING;
+  GstStateChangeReturn ret;
+
+  ret = gst_element_set_state (pipeline, state);
+  fail_if (ret == GST_STATE_CHANGE_FAILURE, "cannot go to %s",
+      gst_element_state_get_name (state));
+  ret = gst_element_get_state (pipeline, &current, NULL, 30 * GST_SECOND);
+  fail_unless_equals_int (ret, GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (current, state);
+}
+
+static guint
+test_cycles (void)
+{
+  const gchar *env = g_getenv ("GST_DMA_HEAP_TEST_CYCLES");
+
+  return env ? (guint) g_ascii_strtoull (env, NULL, 10) : 1000;
+}
+
+/* NULL to PLAYING and back, many times: each run zero-copy, nothing kept */
+GST_START_TEST (test_state_cycles)
+{
+  GstElement *pipeline, *upload;
+  GstBus *bus;
+  guint fds, maps, i, n = test_cycles ();
+
+  pipeline = testsrc_pipeline (test_heap, "BGRx", 64, 48, -1, &upload);
+  bus = gst_element_get_bus (pipeline);
+  fds = dma_heap_test_count_fds ();
+  maps = dma_heap_test_count_dmabuf_maps ();
+
+  for (i = 0; i < n; i++) {
+    wait_state (pipeline, GST_STATE_PLAYING);
+    /* prerolled: a buffer of our pool went through without a copy */
+    fail_unless (stats_field (upload, "passed-through") >= 1);
+    fail_unless_equals_uint64 (stats_field (upload, "copied"), 0);
+    wait_state (pipeline, GST_STATE_NULL);
+    drain_bus (bus, 0, 0, NULL);
+
+    fail_unless_equals_int (dma_heap_test_count_fds (), fds);
+    fail_unless_equals_int (dma_heap_test_count_dmabuf_maps (), maps);
+  }
+  GST_INFO ("%u cycles on %s", n, test_heap_name);
+
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* Flushing seeks while PLAYING: the pool is flushed and refilled */
+GST_START_TEST (test_flushing_seeks)
+{
+  GstElement *pipeline, *upload;
+  GstBus *bus;
+  guint fds, maps, i;
+
+  pipeline = testsrc_pipeline (test_heap, "NV12", 320, 240, -1, &upload);
+  bus = gst_element_get_bus (pipeline);
+  fds = dma_heap_test_count_fds ();
+  maps = dma_heap_test_count_dmabuf_maps ();
+
+  wait_state (pipeline, GST_STATE_PLAYING);
+  for (i = 0; i < 50; i++) {
+    guint64 before = stats_field (upload, "passed-through");
+    GstState state;
+
+    fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
+            GST_SEEK_FLAG_FLUSH, (i % 7) * GST_SECOND));
+    fail_unless_equals_int (gst_element_get_state (pipeline, &state, NULL,
+            30 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+    fail_unless_equals_int (state, GST_STATE_PLAYING);
+    /* frames flow again after each seek */
+    while (stats_field (upload, "passed-through") <= before)
+      g_usleep (1000);
+    drain_bus (bus, 0, 0, NULL);
+  }
+  fail_unless_equals_uint64 (stats_field (upload, "copied"), 0);
+
+  wait_state (pipeline, GST_STATE_NULL);
+  fail_unless_equals_int (dma_heap_test_count_fds (), fds);
+  fail_unless_equals_int (dma_heap_test_count_dmabuf_maps (), maps);
+
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* Waits for the end of the stream of @pipeline; fails on an error. */
+static void
+wait_eos (GstElement * pipeline)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+
+  msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no end of stream after 120 s");
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *err = NULL;
+
+    gst_message_parse_error (msg, &err, NULL);
+    fail ("%s: %s", GST_OBJECT_NAME (msg->src), err->message);
+  }
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+}
+
+/* Two pipelines at once, each on its own heap: the buffers of each are
+ * in its heap, all zero-copy. */
+GST_START_TEST (test_two_pipelines_two_heaps)
+{
+  const gint frames = 60;
+  GstElement *p1, *p2, *up1, *up2;
+  gchar **present, *other = NULL;
+  guint fds, maps, i;
+
+  present = gst_dma_heap_list (NULL);
+  for (i = 0; present && present[i]; i++) {
+    gint fd;
+
+    if (strcmp (present[i], test_heap_name) == 0)
+      continue;
+    fd = gst_dma_heap_open (present[i], NULL);
+    if (fd >= 0) {
+      close (fd);
+      other = g_strdup (present[i]);
+      break;
+    }
+  }
+  g_strfreev (present);
+  if (!other) {
+    GST_INFO ("no second heap next to %s", test_heap_name);
+    return;
+  }
+
+  fds = dma_heap_test_count_fds ();
+  maps = dma_heap_test_count_dmabuf_maps ();
+
+  p1 = testsrc_pipeline (test_heap, "BGRx", 640, 480, frames, &up1);
+  p2 = testsrc_pipeline (other, "NV12", 640, 480, frames, &up2);
+  fail_if (gst_element_set_state (p1, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  fail_if (gst_element_set_state (p2, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  wait_eos (p1);
+  wait_eos (p2);
+
+  fail_unless_equals_uint64 (stats_field (up1, "passed-through"), frames);
+  fail_unless_equals_uint64 (stats_field (up2, "passed-through"), frames);
+  fail_unless_equals_uint64 (stats_field (up1, "copied"), 0);
+  fail_unless_equals_uint64 (stats_field (up2, "copied"), 0);
+  fail_unless_equals_uint64 (stats_field (up1, "fallback-buffers"), 0);
+  fail_unless_equals_uint64 (stats_field (up2, "fallback-buffers"), 0);
+  {
+    GstStructure *s1 = NULL, *s2 = NULL;
+
+    g_object_get (up1, "stats", &s1, NULL);
+    g_object_get (up2, "stats", &s2, NULL);
+    fail_unless_equals_string (gst_structure_get_string (s1, "heap"),
+        test_heap_name);
+    fail_unless_equals_string (gst_structure_get_string (s2, "heap"), other);
+    gst_structure_free (s1);
+    gst_structure_free (s2);
+  }
+
+  wait_state (p1, GST_STATE_NULL);
+  wait_state (p2, GST_STATE_NULL);
+  gst_object_unref (p1);
+  gst_object_unref (p2);
+  g_free (other);
+
+  fail_unless_equals_int (dma_heap_test_count_fds (), fds);
+  fail_unless_equals_int (dma_heap_test_count_dmabuf_maps (), maps);
+}
+
+GST_END_TEST;
+
 static Suite *
 dmaheapupload_heap_suite (void)
 {
@@ -831,6 +1282,15 @@ dmaheapupload_heap_suite (void)
   tcase_add_test (tc, test_renegotiation);
   tcase_add_test (tc, test_fallback_list);
   tcase_add_test (tc, test_heap_refused_in_playing);
+
+  tc = tcase_create ("lifecycle");
+  tcase_set_timeout (tc, 600);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_exhausted_mid_stream);
+  tcase_add_test (tc, test_exhausted_fallback);
+  tcase_add_test (tc, test_state_cycles);
+  tcase_add_test (tc, test_flushing_seeks);
+  tcase_add_test (tc, test_two_pipelines_two_heaps);
 
   return s;
 }
@@ -899,6 +1359,11 @@ main (int argc, char **argv)
   g_string_free (reasons, TRUE);
   g_strfreev (heaps);
   g_print ("testing on heap \"%s\" (%s)\n", test_heap, test_heap_name);
+
+  /* The allocator registered as "dmaheap" keeps the default heap open for
+   * the life of the process; it is made once, when the plugin loads. Made
+   * here, it is in every fd count the tests take. */
+  gst_dma_heap_allocator_init_once ();
 
   s = dmaheapupload_heap_suite ();
   ret = gst_check_run_suite (s, "dmaheapupload_heap", __FILE__);

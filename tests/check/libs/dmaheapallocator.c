@@ -951,6 +951,92 @@ GST_START_TEST (test_open_permission)
 
 GST_END_TEST;
 
+/* What the udev rule of the docs gives: the node group-readable and
+ * writable, and a user in that group (not root) allocates; a user outside
+ * it still gets the permission error. The node's owner and mode are put
+ * back afterwards. */
+#define TEST_GROUP 4242
+
+static gint
+child_open_and_alloc (const gchar * heap, gboolean in_group)
+{
+  gid_t groups[1] = { TEST_GROUP };
+  GstAllocator *allocator;
+  GstMemory *mem;
+  GError *error = NULL;
+  gint fd;
+
+  if (setgroups (in_group ? 1 : 0, groups) < 0 || setgid (65534) < 0 ||
+      setuid (65534) < 0)
+    return 2;
+
+  fd = gst_dma_heap_open (heap, &error);
+  if (!in_group) {
+    if (fd >= 0 || !g_error_matches (error, GST_DMA_HEAP_ERROR,
+            GST_DMA_HEAP_ERROR_PERMISSION))
+      return 3;
+    g_error_free (error);
+    return 0;
+  }
+  if (fd < 0) {
+    g_printerr ("in the group: %s\n", error->message);
+    return 4;
+  }
+  close (fd);
+
+  allocator = gst_dma_heap_allocator_new (heap, &error);
+  if (!allocator) {
+    g_printerr ("in the group: %s\n", error->message);
+    return 5;
+  }
+  mem = gst_allocator_alloc (allocator, 4096, NULL);
+  if (!mem)
+    return 6;
+  gst_memory_unref (mem);
+  gst_object_unref (allocator);
+  return 0;
+}
+
+GST_START_TEST (test_open_group_permission)
+{
+  const gchar *heap = dma_heap_test_heaps[0];
+  gchar *path = gst_dma_heap_get_device_path (heap);
+  struct stat st;
+  gint results[2];
+  guint i;
+
+  fail_unless (stat (path, &st) == 0);
+  if (getuid () != 0 || (st.st_mode & S_IROTH)) {
+    GST_INFO ("not root, or %s readable by all: skipped", path);
+    g_free (path);
+    return;
+  }
+
+  fail_unless (chown (path, st.st_uid, TEST_GROUP) == 0);
+  fail_unless (chmod (path, 0660) == 0);
+
+  for (i = 0; i < 2; i++) {
+    pid_t pid = fork ();
+    int status;
+
+    if (pid == 0)
+      _exit (child_open_and_alloc (heap, i == 0));
+    results[i] = -1;
+    if (pid > 0 && waitpid (pid, &status, 0) == pid && WIFEXITED (status))
+      results[i] = WEXITSTATUS (status);
+  }
+
+  /* put the node back before any assertion */
+  fail_unless (chmod (path, st.st_mode & 07777) == 0);
+  fail_unless (chown (path, st.st_uid, st.st_gid) == 0);
+
+  fail_unless_equals_int (results[0], 0);       /* in the group: works */
+  fail_unless_equals_int (results[1], 0);       /* outside: refused */
+  g_free (path);
+}
+
+GST_END_TEST;
+
 static Suite *
 dmaheapallocator_suite (void)
 {
@@ -976,6 +1062,7 @@ dmaheapallocator_suite (void)
   tcase_add_test (tc, test_mem_copy);
   tcase_add_test (tc, test_open_symlinks);
   tcase_add_test (tc, test_open_permission);
+  tcase_add_test (tc, test_open_group_permission);
 
   return s;
 }

@@ -595,6 +595,234 @@ GST_START_TEST (test_allocator_from_config)
 
 GST_END_TEST;
 
+/* Threads */
+
+#define N_THREADS       4
+#define N_ROUNDS        300
+#define POOL_MAX        6
+
+typedef struct
+{
+  GstBufferPool *pool;
+  guint id;
+  guint rounds;
+} Worker;
+
+/* Acquires, stamps the buffer with its id, checks that nobody else wrote
+ * it while it was held, releases. */
+static gpointer
+worker_run (gpointer data)
+{
+  Worker *w = data;
+  guint i;
+
+  for (i = 0; i < w->rounds; i++) {
+    GstBuffer *buf = NULL;
+    GstMapInfo map;
+    guint8 mark = (guint8) (w->id * 64 + i % 64);
+
+    if (gst_buffer_pool_acquire_buffer (w->pool, &buf, NULL) != GST_FLOW_OK)
+      return GINT_TO_POINTER (FALSE);
+    if (!gst_buffer_map (buf, &map, GST_MAP_WRITE))
+      return GINT_TO_POINTER (FALSE);
+    memset (map.data, mark, 64);
+    map.data[map.size - 1] = mark;
+    g_thread_yield ();
+    if (map.data[0] != mark || map.data[63] != mark ||
+        map.data[map.size - 1] != mark) {
+      gst_buffer_unmap (buf, &map);
+      return GINT_TO_POINTER (FALSE);
+    }
+    gst_buffer_unmap (buf, &map);
+    gst_buffer_unref (buf);
+  }
+
+  return GINT_TO_POINTER (TRUE);
+}
+
+/* Several threads acquire from and release to one bounded pool */
+GST_START_TEST (test_threads_one_pool)
+{
+  GstAllocator *allocator = new_allocator (dma_heap_test_heaps[0]);
+  GstCaps *caps = gst_caps_new_empty_simple ("application/octet-stream");
+  Worker workers[N_THREADS];
+  GThread *threads[N_THREADS];
+  GstBufferPool *pool;
+  guint fds, maps, i;
+
+  /* counted with the allocator's heap fd and the pool's own fds */
+  pool = new_pool (allocator, caps, 64 * 1024, 2, POOL_MAX, FALSE);
+  fds = dma_heap_test_count_fds ();
+  maps = dma_heap_test_count_dmabuf_maps ();
+  fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+
+  for (i = 0; i < N_THREADS; i++) {
+    workers[i].pool = pool;
+    workers[i].id = i;
+    workers[i].rounds = N_ROUNDS;
+    threads[i] = g_thread_new ("worker", worker_run, &workers[i]);
+  }
+  for (i = 0; i < N_THREADS; i++)
+    fail_unless (GPOINTER_TO_INT (g_thread_join (threads[i])),
+        "worker %u saw a buffer shared or a failed acquire", i);
+
+  /* never more buffers than the pool's maximum */
+  fail_unless (dma_heap_test_count_fds () <= fds + POOL_MAX);
+
+  fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+  fail_unless_equals_int (dma_heap_test_count_fds (), fds);
+  fail_unless_equals_int (dma_heap_test_count_dmabuf_maps (), maps);
+
+  gst_object_unref (pool);
+  gst_caps_unref (caps);
+  gst_object_unref (allocator);
+}
+
+GST_END_TEST;
+
+static gpointer
+blocked_acquire (gpointer data)
+{
+  GstBuffer *buf = NULL;
+  GstFlowReturn ret;
+
+  ret = gst_buffer_pool_acquire_buffer (GST_BUFFER_POOL (data), &buf, NULL);
+  if (buf)
+    gst_buffer_unref (buf);
+
+  return GINT_TO_POINTER (ret);
+}
+
+/* Deactivated while buffers are out and a thread waits for one: the
+ * waiter gets FLUSHING, the buffers stay usable, their memory goes back to
+ * the heap when they are released, and the pool starts again. */
+GST_START_TEST (test_deactivate_outstanding)
+{
+  GstAllocator *allocator = new_allocator (dma_heap_test_heaps[0]);
+  GstCaps *caps = gst_caps_new_empty_simple ("application/octet-stream");
+  GstBuffer *bufs[3], *extra = NULL;
+  GstBufferPool *pool;
+  GThread *waiter;
+  GstMapInfo map;
+  guint fds, maps, i;
+
+  /* a pool has fds of its own (the GstPoll that wakes waiters) */
+  pool = new_pool (allocator, caps, 256 * 1024, 3, 3, FALSE);
+  fds = dma_heap_test_count_fds ();
+  maps = dma_heap_test_count_dmabuf_maps ();
+  fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+  for (i = 0; i < 3; i++) {
+    bufs[i] = acquire (pool);
+    gst_buffer_memset (bufs[i], 0, 0x30 + i, 256 * 1024);
+  }
+
+  waiter = g_thread_new ("waiter", blocked_acquire, pool);
+  g_usleep (G_USEC_PER_SEC / 10);
+
+  fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+  fail_unless_equals_int (GPOINTER_TO_INT (g_thread_join (waiter)),
+      GST_FLOW_FLUSHING);
+  fail_unless_equals_int (gst_buffer_pool_acquire_buffer (pool, &extra,
+          NULL), GST_FLOW_FLUSHING);
+
+  /* still the buffers' own memory, still mapped and intact */
+  fail_unless_equals_int (dma_heap_test_count_fds (), fds + 3);
+  for (i = 0; i < 3; i++) {
+    fail_unless (gst_buffer_map (bufs[i], &map, GST_MAP_READ));
+    fail_unless (map.data[0] == 0x30 + i && map.data[map.size - 1] == 0x30 + i);
+    gst_buffer_unmap (bufs[i], &map);
+    gst_buffer_unref (bufs[i]);
+  }
+  fail_unless_equals_int (dma_heap_test_count_fds (), fds);
+  fail_unless_equals_int (dma_heap_test_count_dmabuf_maps (), maps);
+
+  /* and the pool works again */
+  fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+  bufs[0] = acquire (pool);
+  gst_buffer_unref (bufs[0]);
+  fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+
+  fail_unless_equals_int (dma_heap_test_count_fds (), fds);
+  gst_object_unref (pool);
+  gst_caps_unref (caps);
+  gst_object_unref (allocator);
+}
+
+GST_END_TEST;
+
+/* A pool without a maximum grows until the region is full: acquire
+ * returns an error and the pool's last error names the heap; the buffers
+ * out stay good and everything goes back. */
+GST_START_TEST (test_grow_until_full)
+{
+  const guint size = 4 << 20;
+  gboolean tested = FALSE;
+  guint i;
+
+  for (i = 0; dma_heap_test_heaps[i]; i++) {
+    const gchar *heap = dma_heap_test_heaps[i];
+    gsize failing = dma_heap_test_find_failing_size (heap);
+    GQueue held = G_QUEUE_INIT;
+    GstAllocator *allocator;
+    GstBufferPool *pool;
+    GstBuffer *buf;
+    GstCaps *caps;
+    GError *error;
+    GstFlowReturn ret = GST_FLOW_OK;
+    guint fds, n, limit;
+
+    if (failing == 0)
+      continue;
+    limit = failing / size + 2;
+
+    allocator = new_allocator (heap);
+    caps = gst_caps_new_empty_simple ("application/octet-stream");
+    pool = new_pool (allocator, caps, size, 1, 0, FALSE);
+    fds = dma_heap_test_count_fds ();
+    fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+
+    for (n = 0; n < limit; n++) {
+      buf = NULL;
+      ret = gst_buffer_pool_acquire_buffer (pool, &buf, NULL);
+      if (ret != GST_FLOW_OK)
+        break;
+      g_queue_push_tail (&held, buf);
+    }
+    GST_INFO ("%u buffers of %u bytes from %s", n, size, heap);
+    fail_unless_equals_int (ret, GST_FLOW_ERROR);
+    fail_unless (n > 0);
+
+    error = gst_dma_heap_buffer_pool_get_last_error (GST_DMA_HEAP_BUFFER_POOL
+        (pool));
+    fail_unless (error != NULL);
+    GST_INFO ("%s", error->message);
+    fail_unless (g_error_matches (error, GST_DMA_HEAP_ERROR,
+            GST_DMA_HEAP_ERROR_NO_MEMORY), "%s", error->message);
+    fail_unless (strstr (error->message, heap) != NULL, "%s", error->message);
+    g_error_free (error);
+
+    /* the region gave back what the pool held: it can fill again */
+    g_queue_clear_full (&held, (GDestroyNotify) gst_buffer_unref);
+    fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+    fail_unless_equals_int (dma_heap_test_count_fds (), fds);
+    fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+    buf = acquire (pool);
+    gst_buffer_unref (buf);
+    fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+
+    fail_unless_equals_int (dma_heap_test_count_fds (), fds);
+    gst_object_unref (pool);
+    gst_caps_unref (caps);
+    gst_object_unref (allocator);
+    tested = TRUE;
+  }
+
+  if (!tested)
+    GST_INFO ("no region among the heaps tested can be filled here");
+}
+
+GST_END_TEST;
+
 static Suite *
 dmaheappool_suite (void)
 {
@@ -614,6 +842,9 @@ dmaheappool_suite (void)
   tcase_add_test (tc, test_default_heap_pool);
   tcase_add_test (tc, test_max_bytes_enforced);
   tcase_add_test (tc, test_allocator_from_config);
+  tcase_add_test (tc, test_threads_one_pool);
+  tcase_add_test (tc, test_deactivate_outstanding);
+  tcase_add_test (tc, test_grow_until_full);
 
   return s;
 }

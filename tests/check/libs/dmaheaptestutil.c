@@ -113,6 +113,27 @@ dma_heap_test_count_fds (void)
   return n - 1;
 }
 
+guint
+dma_heap_test_count_dmabuf_maps (void)
+{
+  gchar *contents = NULL;
+  gchar **lines;
+  guint i, n = 0;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &contents, NULL,
+          NULL));
+  lines = g_strsplit (contents, "\n", -1);
+  for (i = 0; lines[i]; i++) {
+    /* a dma-buf file is named "/dmabuf:<buffer name>" */
+    if (strstr (lines[i], " /dmabuf:") != NULL)
+      n++;
+  }
+  g_strfreev (lines);
+  g_free (contents);
+
+  return n;
+}
+
 gchar *
 dma_heap_test_get_buf_name (gint fd)
 {

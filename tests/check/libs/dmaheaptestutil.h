@@ -27,6 +27,10 @@ extern gchar **dma_heap_test_heaps;
 /* Number of open file descriptors of this process. */
 guint         dma_heap_test_count_fds (void);
 
+/* Number of dma-buf mappings of this process (lines of /proc/self/maps
+ * whose file is a dma-buf). */
+guint         dma_heap_test_count_dmabuf_maps (void);
+
 /* The name the kernel has for the dma-buf of @fd (from
  * /proc/self/fdinfo), or NULL. */
 gchar *       dma_heap_test_get_buf_name (gint fd);
