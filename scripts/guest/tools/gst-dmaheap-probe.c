@@ -2,7 +2,8 @@
  * received, for the guest checks.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   gst-dmaheap-probe [-t SEC] [-c] [-b N] [-k N] [-p N:FILE] PIPELINE...
+ *   gst-dmaheap-probe [-t SEC] [-c] [-b N] [-k N] [-p N:FILE] [-s N]
+ *                     PIPELINE...
  *
  *   -t SEC     give up after SEC seconds (default 60): exit status 2
  *   -c         checksum the visible pixels of every video frame each sink
@@ -12,6 +13,8 @@
  *   -k N       when the first sink gets its N-th buffer, print a few CRCs of
  *              what CRTC 0 of the vkms device composes (debugfs crc/data)
  *   -p N:FILE  write the N-th buffer the first sink gets as PNG to FILE
+ *   -s N       every N buffers of the first sink, print a PROBE-SAMPLE of
+ *              this process's resources and of the free CMA memory
  *
  * Output, one fact per line:
  *   PROBE-SINK name=S buffers=N dmabuf=N memories=N exporters=A,B names=X,Y
@@ -19,6 +22,11 @@
  *   PROBE-SUM name=S frames=N sha1=HEX
  *   PROBE-STATS name=E STRUCTURE      (every element with a "stats"
  *                                     structure property, read at the end)
+ *   PROBE-SAMPLE buffers=N fds=N dmabuf-maps=N rss-kb=N cma-free-kb=N
+ *   PROBE-FDS before=N after=N dmabuf-before=N dmabuf-after=N
+ *             heap-before=N heap-after=N
+ *              open fds before PLAYING and after the pipeline is back to
+ *              NULL: all of them, dma-bufs, /dev/dma_heap nodes
  *   PROBE-BUFINFO line, PROBE-CRC line, PROBE-PNG file
  *   PROBE-WARNING / PROBE-ERROR element: message (debug)
  *   PROBE-RESULT eos|error|timeout seconds=S
@@ -58,6 +66,7 @@ static gboolean opt_checksum;
 static gint opt_bufinfo_at = -1;
 static gint opt_crc_at = -1;
 static gint opt_png_at = -1;
+static gint opt_sample_every;
 static gchar *opt_png_file;
 static GMutex print_lock;
 
@@ -277,6 +286,107 @@ write_png (GstSample * sample)
   gst_caps_unref (png_caps);
 }
 
+typedef struct
+{
+  guint all;
+  guint dmabuf;
+  guint heap;
+} FdCounts;
+
+/* Open fds of this process by kind (the target of /proc/self/fd/N). */
+static void
+count_fd_kinds (FdCounts * c)
+{
+  GDir *dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  const gchar *name;
+
+  memset (c, 0, sizeof (*c));
+  if (!dir)
+    return;
+  while ((name = g_dir_read_name (dir)) != NULL) {
+    gchar *path = g_build_filename ("/proc/self/fd", name, NULL);
+    gchar *target = g_file_read_link (path, NULL);
+
+    c->all++;
+    if (target && (g_str_has_prefix (target, "/dmabuf:") ||
+            strcmp (target, "anon_inode:dmabuf") == 0))
+      c->dmabuf++;
+    if (target && g_str_has_prefix (target, "/dev/dma_heap/"))
+      c->heap++;
+    g_free (target);
+    g_free (path);
+  }
+  g_dir_close (dir);
+
+  /* the directory itself was one */
+  c->all--;
+}
+
+static guint
+count_fds (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  if (!dir)
+    return 0;
+  while (g_dir_read_name (dir))
+    n++;
+  g_dir_close (dir);
+
+  /* the directory itself was one */
+  return n - 1;
+}
+
+/* The number after "@key:" in @path (a /proc file of "key: value" lines),
+ * -1 when absent. */
+static gint64
+proc_value (const gchar * path, const gchar * key)
+{
+  gchar *contents = NULL, *line;
+  gint64 v = -1;
+  gsize klen = strlen (key);
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return -1;
+  for (line = contents; line && *line; line = strchr (line, '\n')) {
+    if (*line == '\n')
+      line++;
+    if (strncmp (line, key, klen) == 0 && line[klen] == ':') {
+      v = g_ascii_strtoll (line + klen + 1, NULL, 10);
+      break;
+    }
+  }
+  g_free (contents);
+
+  return v;
+}
+
+static guint
+count_dmabuf_maps (void)
+{
+  gchar *contents = NULL, *p;
+  guint n = 0;
+
+  if (!g_file_get_contents ("/proc/self/maps", &contents, NULL, NULL))
+    return 0;
+  for (p = contents; (p = strstr (p, " /dmabuf:")) != NULL; p++)
+    n++;
+  g_free (contents);
+
+  return n;
+}
+
+static void
+print_sample (guint64 buffers)
+{
+  g_print ("PROBE-SAMPLE buffers=%" G_GUINT64_FORMAT " fds=%u dmabuf-maps=%u "
+      "rss-kb=%" G_GINT64_FORMAT " cma-free-kb=%" G_GINT64_FORMAT "\n",
+      buffers, count_fds (), count_dmabuf_maps (),
+      proc_value ("/proc/self/status", "VmRSS"),
+      proc_value ("/proc/meminfo", "CmaFree"));
+}
+
 static GstPadProbeReturn
 on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
@@ -305,6 +415,8 @@ on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       print_file ("PROBE-BUFINFO", "/sys/kernel/debug/dma_buf/bufinfo");
     if (si->buffers == (guint64) opt_crc_at)
       print_vkms_crcs ();
+    if (opt_sample_every > 0 && si->buffers % opt_sample_every == 0)
+      print_sample (si->buffers);
     if (si->buffers == (guint64) opt_png_at && !png_sample) {
       /* a copy in system memory: the pool's buffer goes back at once */
       GstBuffer *copy = gst_buffer_copy_deep (buf);
@@ -419,8 +531,9 @@ main (int argc, char **argv)
   gint64 start, deadline;
   const gchar *result = "timeout";
   guint i;
+  FdCounts fds_before, fds_after;
 
-  while ((opt = getopt (argc, argv, "+t:cb:k:p:")) != -1) {
+  while ((opt = getopt (argc, argv, "+t:cb:k:p:s:")) != -1) {
     switch (opt) {
       case 't':
         timeout = atoi (optarg);
@@ -437,12 +550,15 @@ main (int argc, char **argv)
       case 'p':
         png_spec = optarg;
         break;
+      case 's':
+        opt_sample_every = atoi (optarg);
+        break;
       default:
         return 3;
     }
   }
   if (optind >= argc) {
-    g_printerr ("usage: %s [-t SEC] [-c] [-b N] [-k N] [-p N:FILE] "
+    g_printerr ("usage: %s [-t SEC] [-c] [-b N] [-k N] [-p N:FILE] [-s N] "
         "PIPELINE...\n", argv[0]);
     return 3;
   }
@@ -469,6 +585,7 @@ main (int argc, char **argv)
   start = g_get_monotonic_time ();
   deadline = start + (gint64) timeout * G_USEC_PER_SEC;
   bus = gst_element_get_bus (pipeline);
+  count_fd_kinds (&fds_before);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
 
   for (;;) {
@@ -511,6 +628,10 @@ main (int argc, char **argv)
   g_mutex_unlock (&print_lock);
 
   gst_element_set_state (pipeline, GST_STATE_NULL);
+  count_fd_kinds (&fds_after);
+  g_print ("PROBE-FDS before=%u after=%u dmabuf-before=%u dmabuf-after=%u "
+      "heap-before=%u heap-after=%u\n", fds_before.all, fds_after.all,
+      fds_before.dmabuf, fds_after.dmabuf, fds_before.heap, fds_after.heap);
   if (png_sample) {
     write_png (png_sample);
     gst_sample_unref (png_sample);
