@@ -111,6 +111,14 @@ struct _GstDmaHeapUpload
   gchar **heaps;
   GstAllocationParams params;
 
+  /* The allocator of the last run and its heap spec, taken again by the
+   * next start() when the spec is the same: one set of open heap nodes for
+   * the life of the element, however often it starts, even when an
+   * upstream element never drops the allocator it was given. */
+  GstAllocator *kept_allocator;
+  gchar *kept_spec;
+  gchar **kept_heaps;
+
   /* negotiated state, streaming thread */
   GstCaps *caps;
   gboolean is_video;
@@ -154,6 +162,9 @@ gst_dma_heap_upload_finalize (GObject * object)
   GstDmaHeapUpload *self = GST_DMA_HEAP_UPLOAD (object);
 
   g_free (self->heap_spec);
+  gst_clear_object (&self->kept_allocator);
+  g_free (self->kept_spec);
+  g_strfreev (self->kept_heaps);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -339,15 +350,26 @@ gst_dma_heap_upload_start (GstBaseTransform * trans)
   GST_OBJECT_UNLOCK (self);
   self->fallback_warned = FALSE;
 
-  self->allocator = gst_dma_heap_allocator_new (spec, &error);
-  if (!self->allocator)
-    goto no_allocator;
+  if (self->kept_allocator && g_strcmp0 (self->kept_spec, spec) == 0) {
+    GST_DEBUG_OBJECT (self, "the allocator of the last run serves again");
+    self->allocator = g_steal_pointer (&self->kept_allocator);
+    self->heaps = g_steal_pointer (&self->kept_heaps);
+    g_clear_pointer (&self->kept_spec, g_free);
+  } else {
+    gst_clear_object (&self->kept_allocator);
+    g_clear_pointer (&self->kept_heaps, g_strfreev);
+    g_clear_pointer (&self->kept_spec, g_free);
 
-  gst_dma_heap_allocator_set_label (GST_DMA_HEAP_ALLOCATOR (self->allocator),
-      GST_OBJECT_NAME (self));
-  self->heaps =
-      gst_dma_heap_allocator_get_heaps (GST_DMA_HEAP_ALLOCATOR
-      (self->allocator));
+    self->allocator = gst_dma_heap_allocator_new (spec, &error);
+    if (!self->allocator)
+      goto no_allocator;
+
+    gst_dma_heap_allocator_set_label (GST_DMA_HEAP_ALLOCATOR
+        (self->allocator), GST_OBJECT_NAME (self));
+    self->heaps =
+        gst_dma_heap_allocator_get_heaps (GST_DMA_HEAP_ALLOCATOR
+        (self->allocator));
+  }
   gst_allocation_params_init (&self->params);
 
   heaps = g_strjoinv (", ", self->heaps);
@@ -379,8 +401,17 @@ gst_dma_heap_upload_stop (GstBaseTransform * trans)
 
   gst_dma_heap_upload_replace_pool (self, NULL);
   gst_clear_caps (&self->caps);
+  if (self->allocator) {
+    g_free (self->kept_spec);
+    self->kept_spec =
+        g_strdup (gst_dma_heap_allocator_get_heap_spec (GST_DMA_HEAP_ALLOCATOR
+            (self->allocator)));
+    g_strfreev (self->kept_heaps);
+    self->kept_heaps = g_steal_pointer (&self->heaps);
+    gst_clear_object (&self->kept_allocator);
+    self->kept_allocator = g_steal_pointer (&self->allocator);
+  }
   g_clear_pointer (&self->heaps, g_strfreev);
-  gst_clear_object (&self->allocator);
   self->is_video = FALSE;
   self->downstream_video_meta = FALSE;
 
