@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   gst-dmaheap-probe [-t SEC] [-c] [-b N] [-k N] [-p N:FILE] [-s N]
- *                     PIPELINE...
+ *                     [-r N] PIPELINE...
  *
  *   -t SEC     give up after SEC seconds (default 60): exit status 2
  *   -c         checksum the visible pixels of every video frame each sink
@@ -15,6 +15,8 @@
  *   -p N:FILE  write the N-th buffer the first sink gets as PNG to FILE
  *   -s N       every N buffers of the first sink, print a PROBE-SAMPLE of
  *              this process's resources and of the free CMA memory
+ *   -r N       run the same pipeline N times to its end, back to NULL in
+ *              between (sink counts add up over the runs)
  *
  * Output, one fact per line:
  *   PROBE-SINK name=S buffers=N dmabuf=N memories=N exporters=A,B names=X,Y
@@ -23,6 +25,8 @@
  *   PROBE-STATS name=E STRUCTURE      (every element with a "stats"
  *                                     structure property, read at the end)
  *   PROBE-SAMPLE buffers=N fds=N dmabuf-maps=N rss-kb=N cma-free-kb=N
+ *   PROBE-CYCLE run=N fds=N dmabuf-fds=N heap-fds=N dmabuf-maps=N
+ *              (after run N, back in NULL)
  *   PROBE-FDS before=N after=N dmabuf-before=N dmabuf-after=N
  *             heap-before=N heap-after=N
  *              open fds before PLAYING and after the pipeline is back to
@@ -67,6 +71,7 @@ static gint opt_bufinfo_at = -1;
 static gint opt_crc_at = -1;
 static gint opt_png_at = -1;
 static gint opt_sample_every;
+static guint opt_runs = 1;
 static gchar *opt_png_file;
 static GMutex print_lock;
 
@@ -518,6 +523,43 @@ print_message (const gchar * what, GstMessage * msg)
   g_free (debug);
 }
 
+/* Pops messages until the end of the stream, an error or @deadline. */
+static void
+wait_for_end (GstBus * bus, gint64 deadline, const gchar ** result,
+    gint * status)
+{
+  for (;;) {
+    gint64 left = deadline - g_get_monotonic_time ();
+    GstMessage *msg;
+
+    if (left <= 0)
+      break;
+    msg = gst_bus_timed_pop_filtered (bus, left * GST_USECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+    if (!msg)
+      break;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
+      g_mutex_lock (&print_lock);
+      print_message ("PROBE-WARNING", msg);
+      g_mutex_unlock (&print_lock);
+      gst_message_unref (msg);
+      continue;
+    }
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      g_mutex_lock (&print_lock);
+      print_message ("PROBE-ERROR", msg);
+      g_mutex_unlock (&print_lock);
+      *result = "error";
+      *status = 1;
+    } else {
+      *result = "eos";
+      *status = 0;
+    }
+    gst_message_unref (msg);
+    break;
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -530,10 +572,10 @@ main (int argc, char **argv)
   GstIterator *it;
   gint64 start, deadline;
   const gchar *result = "timeout";
-  guint i;
+  guint i, run;
   FdCounts fds_before, fds_after;
 
-  while ((opt = getopt (argc, argv, "+t:cb:k:p:s:")) != -1) {
+  while ((opt = getopt (argc, argv, "+t:cb:k:p:s:r:")) != -1) {
     switch (opt) {
       case 't':
         timeout = atoi (optarg);
@@ -553,13 +595,16 @@ main (int argc, char **argv)
       case 's':
         opt_sample_every = atoi (optarg);
         break;
+      case 'r':
+        opt_runs = MAX (atoi (optarg), 1);
+        break;
       default:
         return 3;
     }
   }
   if (optind >= argc) {
     g_printerr ("usage: %s [-t SEC] [-c] [-b N] [-k N] [-p N:FILE] [-s N] "
-        "PIPELINE...\n", argv[0]);
+        "[-r N] PIPELINE...\n", argv[0]);
     return 3;
   }
   if (png_spec) {
@@ -586,37 +631,23 @@ main (int argc, char **argv)
   deadline = start + (gint64) timeout * G_USEC_PER_SEC;
   bus = gst_element_get_bus (pipeline);
   count_fd_kinds (&fds_before);
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  for (run = 1; run <= opt_runs; run++) {
+    /* the same pipeline again: back to NULL between runs */
+    if (run > 1) {
+      FdCounts c;
 
-  for (;;) {
-    gint64 left = deadline - g_get_monotonic_time ();
-    GstMessage *msg;
-
-    if (left <= 0)
-      break;
-    msg = gst_bus_timed_pop_filtered (bus, left * GST_USECOND,
-        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
-    if (!msg)
-      break;
-    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
-      g_mutex_lock (&print_lock);
-      print_message ("PROBE-WARNING", msg);
-      g_mutex_unlock (&print_lock);
-      gst_message_unref (msg);
-      continue;
+      gst_element_set_state (pipeline, GST_STATE_NULL);
+      count_fd_kinds (&c);
+      g_print ("PROBE-CYCLE run=%u fds=%u dmabuf-fds=%u heap-fds=%u "
+          "dmabuf-maps=%u\n", run - 1, c.all, c.dmabuf, c.heap,
+          count_dmabuf_maps ());
     }
-    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-      g_mutex_lock (&print_lock);
-      print_message ("PROBE-ERROR", msg);
-      g_mutex_unlock (&print_lock);
-      result = "error";
-      status = 1;
-    } else {
-      result = "eos";
-      status = 0;
-    }
-    gst_message_unref (msg);
-    break;
+    status = 2;
+    result = "timeout";
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    wait_for_end (bus, deadline, &result, &status);
+    if (status != 0)
+      break;
   }
 
   g_mutex_lock (&print_lock);
