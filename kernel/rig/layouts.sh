@@ -21,7 +21,10 @@
 # 0x48000000 and the DTB after it, so every region sits at 0x78000000 or
 # above. Bases and sizes are 2 MiB aligned (a pageblock), as CMA requires.
 
-LAYOUTS="none regions overflow exhausted nomap duplicate cma-cmdline cma-zero"
+LAYOUTS="none regions overflow exhausted nomap duplicate cma-cmdline cma-zero misaligned"
+# Layouts that 6.12 itself does not survive (with or without the series):
+# make-dtb.sh writes them, to reproduce the crash; nothing boots them.
+CRASH_LAYOUTS="outside"
 
 _reset() {
   DTS=
@@ -203,4 +206,40 @@ layout_cma_zero() {
   MAP_unpatched="system="
   DMESG_patched="bypass linux,cma@80000000 node, using cmdline CMA params"
   DMESG_unpatched=$DMESG_patched
+}
+
+# A reusable region whose base and size are 1 MiB aligned but not pageblock
+# (2 MiB) aligned: CMA refuses it and it gets no area and no heap; the
+# others work.
+layout_misaligned() {
+  _reset
+  region camera 0x7c000000 0x4000000 reusable
+  region linux,cma 0x80000000 0x4000000 reusable linux,cma-default
+  region odd 0x79100000 0x1100000 reusable
+  CMA_AREAS="camera@7c000000 linux,cma@80000000"
+  HEAPS_patched="system default_cma_region linux,cma@80000000 camera@7c000000"
+  MAP_patched="system= default_cma_region=linux,cma@80000000 linux,cma@80000000=linux,cma@80000000 camera@7c000000=camera@7c000000"
+  HEAPS_unpatched="system linux,cma@80000000"
+  MAP_unpatched="system= linux,cma@80000000=linux,cma@80000000"
+  DMESG_patched="incorrect alignment of CMA region"
+  DMESG_unpatched=$DMESG_patched
+}
+
+# A reusable region above the end of RAM (the guest has RAM up to
+# 0xc0000000; this one is at 4 GiB). Linux 6.12 reserves it as a CMA area
+# without checking that it is memory, then warns at mm/cma.c:106
+# (pfn_valid) and oopses in cma_init_reserved_areas() while activating the
+# area: a panic before init runs, on the unpatched kernel as on the patched
+# one. The expectations below are what a kernel that refused the region
+# would have to show.
+layout_outside() {
+  _reset
+  region camera 0x7c000000 0x4000000 reusable
+  region linux,cma 0x80000000 0x4000000 reusable linux,cma-default
+  DTS="$DTS$_nl		beyond@100000000 { compatible = \"shared-dma-pool\"; reusable; reg = <0x1 0x0 0 0x4000000>; };"
+  CMA_AREAS="camera@7c000000 linux,cma@80000000"
+  HEAPS_patched="system default_cma_region linux,cma@80000000 camera@7c000000"
+  MAP_patched="system= default_cma_region=linux,cma@80000000 linux,cma@80000000=linux,cma@80000000 camera@7c000000=camera@7c000000"
+  HEAPS_unpatched="system linux,cma@80000000"
+  MAP_unpatched="system= linux,cma@80000000=linux,cma@80000000"
 }

@@ -4,7 +4,8 @@
 #   kernel/rig/make-dtb.sh LAYOUT OUT.dtb
 #
 # LAYOUT: one of $LAYOUTS in layouts.sh (none regions overflow exhausted
-# nomap duplicate cma-cmdline cma-zero). The cma-* layouts use the tree of
+# nomap duplicate cma-cmdline cma-zero misaligned), or of $CRASH_LAYOUTS
+# (outside), which 6.12 does not boot. The cma-* layouts use the tree of
 # "regions" with a cma= kernel argument (CMDLINE in layouts.sh).
 # The tree is QEMU's own virt tree, dumped with exactly the machine options
 # boot.sh uses, put through a dtc round trip (the raw dump does not boot),
@@ -17,9 +18,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 
 [ $# -eq 2 ] || { echo "usage: $0 LAYOUT OUT.dtb" >&2; exit 2; }
 layout=$1 out=$2
-case " $LAYOUTS " in
+case " $LAYOUTS $CRASH_LAYOUTS " in
   *" $layout "*) ;;
-  *) die "unknown layout '$layout' (known: $LAYOUTS)" ;;
+  *) die "unknown layout '$layout' (known: $LAYOUTS $CRASH_LAYOUTS)" ;;
 esac
 
 need_pkgs qemu-system-arm device-tree-compiler ||
