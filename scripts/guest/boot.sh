@@ -75,6 +75,7 @@ fi
 shares=(--share "$rootfs:rootfs" --share "$top:src" --share "$job:job")
 [ -d "$GUEST_BUILD" ] && shares+=(--share "$GUEST_BUILD:build")
 [ -d "$GUEST_TOOLS" ] && shares+=(--share "$GUEST_TOOLS:tools")
+[ -d "$GUEST_ASAN" ] && shares+=(--share "$GUEST_ASAN:asan")
 
 # GStreamer registries the guest printed in earlier boots go back in
 # (scripts/guest/guest-lib.sh); new ones are taken from the console.
@@ -88,14 +89,28 @@ log "guest: booting ($variant kernel, $layout layout, time limit $timeout s)"
 "$rig/boot.sh" --kernel "$kout/Image" --dtb "$dtb" --initrd "$initrd" \
   "${shares[@]}" --append "quiet vivid.n_devs=2 vivid.allocators=0,1$append" \
   --timeout "$timeout" |
-  awk -v dir="$regdir" '
-    { sub(/\r$/, "") }
-    /^GUEST-REGISTRY-BEGIN [A-Za-z0-9._-]+$/ {
-      name = $2; file = dir "/" name ".b64"; printf "" > file; inreg = 1; next
-    }
-    inreg && /^GUEST-REGISTRY-END$/ { close(file); inreg = 0; next }
-    inreg { print > file; next }
-    { print; fflush() }'
+  # Line by line as the guest prints them (awk would read the pipe in
+  # blocks and hold the console back); registries go to their files.
+  {
+    regfile=
+    while IFS= read -r line || [ -n "$line" ]; do
+      line=${line%$'\r'}
+      if [ -n "$regfile" ]; then
+        if [ "$line" = GUEST-REGISTRY-END ]; then
+          regfile=
+        else
+          printf '%s\n' "$line" >>"$regfile"
+        fi
+        continue
+      fi
+      if [[ $line =~ ^GUEST-REGISTRY-BEGIN\ ([A-Za-z0-9._-]+)$ ]]; then
+        regfile=$regdir/${BASH_REMATCH[1]}.b64
+        : >"$regfile"
+        continue
+      fi
+      printf '%s\n' "$line"
+    done
+  }
 rc=${PIPESTATUS[0]}
 for b in "$regdir"/*.b64; do
   [ -f "$b" ] || continue
