@@ -1108,11 +1108,11 @@ GST_START_TEST (test_state_cycles)
 {
   GstElement *pipeline, *upload;
   GstBus *bus;
-  guint fds, maps, i, n = test_cycles ();
+  guint base, fds = 0, maps, i, n = test_cycles ();
 
   pipeline = testsrc_pipeline (test_heap, "BGRx", 64, 48, -1, &upload);
   bus = gst_element_get_bus (pipeline);
-  fds = dma_heap_test_count_fds ();
+  base = dma_heap_test_count_fds ();
   maps = dma_heap_test_count_dmabuf_maps ();
 
   for (i = 0; i < n; i++) {
@@ -1123,6 +1123,12 @@ GST_START_TEST (test_state_cycles)
     wait_state (pipeline, GST_STATE_NULL);
     drain_bus (bus, 0, 0, NULL);
 
+    /* the element keeps its allocator, one open heap node, for the next
+     * run; nothing else stays open, and nothing more after more runs */
+    if (i == 0) {
+      fds = dma_heap_test_count_fds ();
+      fail_unless_equals_int (fds, base + 1);
+    }
     fail_unless_equals_int (dma_heap_test_count_fds (), fds);
     fail_unless_equals_int (dma_heap_test_count_dmabuf_maps (), maps);
   }
@@ -1134,12 +1140,46 @@ GST_START_TEST (test_state_cycles)
 
 GST_END_TEST;
 
+/* A heap spec set between two runs is the one the next run uses; the
+ * allocator of the old spec is let go. */
+GST_START_TEST (test_heap_changed_between_runs)
+{
+  GstElement *pipeline, *upload;
+  GstStructure *stats = NULL;
+  gchar *spec;
+  guint base, before_pipeline = dma_heap_test_count_fds ();
+
+  pipeline = testsrc_pipeline (MISSING_HEAP ",system", "BGRx", 64, 48, -1,
+      &upload);
+  base = dma_heap_test_count_fds ();
+  wait_state (pipeline, GST_STATE_PLAYING);
+  wait_state (pipeline, GST_STATE_NULL);
+  fail_unless_equals_int (dma_heap_test_count_fds (), base + 1);
+
+  spec = g_strdup_printf (MISSING_HEAP ",%s", test_heap);
+  g_object_set (upload, "heap", spec, NULL);
+  wait_state (pipeline, GST_STATE_PLAYING);
+  g_object_get (upload, "stats", &stats, NULL);
+  fail_unless_equals_string (gst_structure_get_string (stats, "heap"),
+      test_heap_name);
+  gst_structure_free (stats);
+  wait_state (pipeline, GST_STATE_NULL);
+  /* one allocator kept, the new one */
+  fail_unless_equals_int (dma_heap_test_count_fds (), base + 1);
+
+  g_free (spec);
+  gst_object_unref (pipeline);
+  fail_unless_equals_int (dma_heap_test_count_fds (), before_pipeline);
+}
+
+GST_END_TEST;
+
 /* Flushing seeks while PLAYING: the pool is flushed and refilled */
 GST_START_TEST (test_flushing_seeks)
 {
   GstElement *pipeline, *upload;
   GstBus *bus;
-  guint fds, maps, i;
+  guint fds, maps, i, before_pipeline = dma_heap_test_count_fds ();
 
   pipeline = testsrc_pipeline (test_heap, "NV12", 320, 240, -1, &upload);
   bus = gst_element_get_bus (pipeline);
@@ -1164,11 +1204,13 @@ GST_START_TEST (test_flushing_seeks)
   fail_unless_equals_uint64 (stats_field (upload, "copied"), 0);
 
   wait_state (pipeline, GST_STATE_NULL);
-  fail_unless_equals_int (dma_heap_test_count_fds (), fds);
+  /* only the allocator the element keeps for its next run, one heap node */
+  fail_unless_equals_int (dma_heap_test_count_fds (), fds + 1);
   fail_unless_equals_int (dma_heap_test_count_dmabuf_maps (), maps);
 
   gst_object_unref (bus);
   gst_object_unref (pipeline);
+  fail_unless_equals_int (dma_heap_test_count_fds (), before_pipeline);
 }
 
 GST_END_TEST;
@@ -1289,6 +1331,7 @@ dmaheapupload_heap_suite (void)
   tcase_add_test (tc, test_exhausted_mid_stream);
   tcase_add_test (tc, test_exhausted_fallback);
   tcase_add_test (tc, test_state_cycles);
+  tcase_add_test (tc, test_heap_changed_between_runs);
   tcase_add_test (tc, test_flushing_seeks);
   tcase_add_test (tc, test_two_pipelines_two_heaps);
 
