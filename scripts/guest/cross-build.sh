@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Cross-build the project (library, plugin, tests, examples) for arm64 with
-# -Werror, and the guest helper programs of scripts/guest/tools.
+# -Werror, the guest helper programs of scripts/guest/tools, and the project
+# again with AddressSanitizer.
 #
-#   scripts/guest/cross-build.sh [project|tools|all]     (default: all)
+#   scripts/guest/cross-build.sh [project|tools|asan|all]  (default: all)
 #
-# Build dirs: $GUEST_BUILD (project) and $GUEST_TOOLS. Both are kept, so a
-# rebuild after a small change only recompiles what changed. They are set up
-# again from scratch when the sysroot or the cross file change.
+# Build dirs: $GUEST_BUILD (project), $GUEST_TOOLS and $GUEST_ASAN. They are
+# kept, so a rebuild after a small change only recompiles what changed.
+# They are set up again from scratch when the sysroot or the cross file
+# change.
 # Prints the build dirs on stdout; progress and compiler output on stderr.
 # Exit status 1: the project does not build (the compiler output says why).
 set -eu -o pipefail
@@ -15,7 +17,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/scripts/guest/lib.sh"
 
 what=${1:-all}
-case $what in project|tools|all) ;; *) die "usage: $0 [project|tools|all]" ;; esac
+case $what in project|tools|asan|all) ;; *) die "usage: $0 [project|tools|asan|all]" ;; esac
 
 need_pkgs meson ninja-build pkg-config gcc-aarch64-linux-gnu \
   libc6-dev-arm64-cross || die "cannot install the cross toolchain"
@@ -60,16 +62,26 @@ build() {
 }
 
 rc=0
-if [ "$what" != tools ]; then
+if [ "$what" = project ] || [ "$what" = all ]; then
   if build project "$top" "$GUEST_BUILD" -Dwerror=true -Dtests=enabled; then
     echo "$GUEST_BUILD"
   else
     rc=1
   fi
 fi
-if [ "$what" != project ]; then
+if [ "$what" = tools ] || [ "$what" = all ]; then
   if build tools "$guest_dir/tools" "$GUEST_TOOLS" -Dwerror=true; then
     echo "$GUEST_TOOLS"
+  else
+    rc=1
+  fi
+fi
+# The library, plugin and tests with AddressSanitizer (the guest has
+# Debian's libasan8, the same GCC as the cross compiler).
+if [ "$what" = asan ] || [ "$what" = all ]; then
+  if build asan "$top" "$GUEST_ASAN" -Dwerror=true -Dtests=enabled \
+    -Dexamples=disabled -Db_sanitize=address -Db_lundef=false; then
+    echo "$GUEST_ASAN"
   else
     rc=1
   fi

@@ -16,6 +16,7 @@
 #   $GUEST_BUILD  (_build/guest)        cross build of the project (meson)
 #   $GUEST_TOOLS  (_build/guest-tools)  the guest helper programs
 #                                       (scripts/guest/tools)
+#   $GUEST_ASAN   (_build/guest-asan)   cross build with AddressSanitizer
 #   $GUEST_RUN    (_build/run)          job dirs and console logs of boots
 
 GUEST=$CACHE/guest
@@ -24,6 +25,7 @@ mkdir -p "$GUEST"
 guest_dir=$top/scripts/guest
 GUEST_BUILD=$top/_build/guest
 GUEST_TOOLS=$top/_build/guest-tools
+GUEST_ASAN=$top/_build/guest-asan
 # Jobs, consoles and results of this checkout's boots, so that two
 # checkouts can boot guests at the same time.
 GUEST_RUN=$top/_build/run
@@ -34,6 +36,7 @@ mkdir -p "$GUEST_RUN"
 GUEST_MNT_BUILD=/mnt/build    # cross build dir of the project
 GUEST_MNT_SRC=/mnt/src        # the source tree
 GUEST_MNT_TOOLS=/mnt/tools    # cross-built helper programs
+GUEST_MNT_ASAN=/mnt/asan      # cross build with AddressSanitizer
 GUEST_MNT_JOB=/mnt/job        # scripts of the current boot + its results
 
 # Print elapsed seconds since $1 (a `date +%s` value).

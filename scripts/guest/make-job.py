@@ -1,7 +1,14 @@
 #!/usr/bin/env python3
 """Write the guest's list of tests from the cross build.
 
-    make-job.py BUILD SRC SYSROOT OUTDIR [TIMEOUT_FACTOR]
+    make-job.py BUILD SRC SYSROOT OUTDIR [TIMEOUT_FACTOR] [OPTION...]
+
+Options:
+  --mount DIR       the guest mounts BUILD at DIR (default /mnt/build)
+  --prefix P        test names start with P (e.g. "asan/")
+  --per-heap-only   only the tests that run once per heap (those that
+                    need a heap, which the build machine skips)
+  --env VAR=VALUE   one more variable in every test's environment
 
 Reads `meson introspect --tests BUILD` and writes
   OUTDIR/tests.sh     one `guest_test NAME TIMEOUT PER_HEAP REGISTRY SEED
@@ -29,15 +36,33 @@ import sys
 
 
 def main():
-    if len(sys.argv) not in (5, 6):
+    args = sys.argv[1:]
+    mount, prefix, per_heap_only, extra_env = "/mnt/build", "", False, {}
+    positional = []
+    while args:
+        a = args.pop(0)
+        if a == "--mount" and args:
+            mount = args.pop(0)
+        elif a == "--prefix" and args:
+            prefix = args.pop(0)
+        elif a == "--per-heap-only":
+            per_heap_only = True
+        elif a == "--env" and args and "=" in args[0]:
+            k, _, v = args.pop(0).partition("=")
+            extra_env[k] = v
+        elif a.startswith("--"):
+            sys.exit(__doc__)
+        else:
+            positional.append(a)
+    if len(positional) not in (4, 5):
         sys.exit(__doc__)
-    build, src, sysroot, outdir = (os.path.realpath(p) for p in sys.argv[1:5])
-    factor = float(sys.argv[5]) if len(sys.argv) == 6 else 2.0
+    build, src, sysroot, outdir = (os.path.realpath(p) for p in positional[:4])
+    factor = float(positional[4]) if len(positional) == 5 else 2.0
     tests = json.loads(subprocess.check_output(
         ["meson", "introspect", "--tests", build]))
 
     # Longest prefix first, in case one of them lies inside another.
-    moves = sorted([(build, "/mnt/build"), (src, "/mnt/src"), (sysroot, "")],
+    moves = sorted([(build, mount), (src, "/mnt/src"), (sysroot, "")],
                    key=lambda m: -len(m[0]))
 
     def guest_path(value):
@@ -47,8 +72,9 @@ def main():
 
     lines, names, groups = [], [], {}
     for t in tests:
-        name = t["name"]
+        name = prefix + t["name"]
         env = {k: guest_path(v) for k, v in (t.get("env") or {}).items()}
+        env.update(extra_env)
         registry = "/tmp/registry/%s.registry" % name.replace("/", "_")
         env["GST_REGISTRY"] = registry
         # Tests that see the same plugins may start from the same registry.
@@ -66,6 +92,8 @@ def main():
                 per_heap = b"GST_DMA_HEAP_TEST_HEAPS" in f.read()
         except OSError:
             per_heap = False
+        if per_heap_only and not per_heap:
+            continue
         timeout = int((t.get("timeout") or 30) * factor)
         if timeout <= 0:
             timeout = 3600

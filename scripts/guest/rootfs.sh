@@ -30,6 +30,7 @@ rootfs_pkgs=(
   libgstreamer1.0-0
   libgstreamer-plugins-base1.0-0
   busybox-static
+  libasan8
   strace
   v4l-utils
 )
@@ -153,7 +154,8 @@ fill "$rootfs" "$GUEST/rootfs.debs" "" "${rootfs_pkgs[@]}"
 # What a chroot needs and dpkg's maintainer scripts would have made.
 r=$rootfs.tmp
 mkdir -p "$r"/{dev,proc,sys,tmp,run,root,var/tmp,etc} \
-  "$r$GUEST_MNT_BUILD" "$r$GUEST_MNT_SRC" "$r$GUEST_MNT_TOOLS" "$r$GUEST_MNT_JOB"
+  "$r$GUEST_MNT_BUILD" "$r$GUEST_MNT_SRC" "$r$GUEST_MNT_TOOLS" "$r$GUEST_MNT_JOB" \
+  "$r$GUEST_MNT_ASAN"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$r/etc/passwd"
 printf 'root:x:0:\nvideo:x:44:\n' >"$r/etc/group"
 # busybox-static ships /bin/busybox only; the guest scripts call

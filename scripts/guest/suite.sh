@@ -23,6 +23,10 @@
 #                                  did not exit 0)
 #   GUEST-SUITE-DONE
 
+# SUITE_TESTS and SUITE_DIR (set before sourcing) run another list, from
+# another build: the AddressSanitizer one at /mnt/asan.
+suite_tests=${SUITE_TESTS:-/mnt/job/tests.sh}
+suite_dir=${SUITE_DIR:-/mnt/build}
 suite_heaps=$(heaps_for_tests | tr '\n' ' ')
 suite_list=$(echo $suite_heaps | tr ' ' ',')
 echo "GUEST-HEAPS $suite_list"
@@ -42,7 +46,7 @@ run_one() {
     for _v in $(env | sed -n 's/^\(GST_[A-Za-z0-9_]*\)=.*/\1/p'); do
       unset "$_v"
     done
-    cd /mnt/build && TEMP=/tmp GST_DEBUG_NO_COLOR=1 GST_DMA_HEAP_TEST_HEAPS=$_heaps \
+    cd "$suite_dir" && TEMP=/tmp GST_DEBUG_NO_COLOR=1 GST_DMA_HEAP_TEST_HEAPS=$_heaps \
       timeout -s KILL "$_tmo" "$@"
   ) >"$_log" 2>&1
   _rc=$?
@@ -74,5 +78,5 @@ guest_test() {
   fi
 }
 
-. /mnt/job/tests.sh
+. "$suite_tests"
 echo "GUEST-SUITE-DONE"
