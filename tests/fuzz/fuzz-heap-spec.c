@@ -19,6 +19,8 @@
 #include <gst/gst.h>
 #include <gst/dmaheap/dmaheap.h>
 
+#include "fuzz-common.h"
+
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,32 +29,6 @@
 
 int LLVMFuzzerInitialize (int *argc, char ***argv);
 int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
-
-#define CHECK(cond, ...) G_STMT_START {                                   \
-  if (!(cond)) {                                                          \
-    fprintf (stderr, "invariant broken at %s:%d: %s\n", __FILE__,         \
-        __LINE__, #cond);                                                 \
-    fprintf (stderr, __VA_ARGS__);                                        \
-    fprintf (stderr, "\n");                                               \
-    abort ();                                                             \
-  }                                                                       \
-} G_STMT_END
-
-/* A critical or warning logged while the library runs is a bug, of the
- * library or of how it calls GLib and GStreamer: abort, so that libFuzzer
- * keeps the input. Those of the harness's own parsing are not. */
-static gboolean in_harness;
-
-static void
-log_handler (const gchar * domain, GLogLevelFlags level, const gchar * message,
-    gpointer user_data)
-{
-  if (!in_harness) {
-    fprintf (stderr, "%s-%s: %s\n", domain ? domain : "(no domain)",
-        (level & G_LOG_LEVEL_CRITICAL) ? "CRITICAL" : "WARNING", message);
-    abort ();
-  }
-}
 
 /* The rules of gst_dma_heap_name_is_valid(), written again from its
  * documentation. */
