@@ -86,12 +86,12 @@ check_leaks() {
     ck_fail "no fd count from the probe"
     return
   fi
-  _b=$(echo "$_fds" | tr ' ' '\n' | sed -n 's/^before=//p')
-  _a=$(echo "$_fds" | tr ' ' '\n' | sed -n 's/^after=//p')
-  _db=$(echo "$_fds" | tr ' ' '\n' | sed -n 's/^dmabuf-before=//p')
-  _da=$(echo "$_fds" | tr ' ' '\n' | sed -n 's/^dmabuf-after=//p')
-  _hb=$(echo "$_fds" | tr ' ' '\n' | sed -n 's/^heap-before=//p')
-  _ha=$(echo "$_fds" | tr ' ' '\n' | sed -n 's/^heap-after=//p')
+  _b=$(echo "$_fds" | field_values before)
+  _a=$(echo "$_fds" | field_values after)
+  _db=$(echo "$_fds" | field_values dmabuf-before)
+  _da=$(echo "$_fds" | field_values dmabuf-after)
+  _hb=$(echo "$_fds" | field_values heap-before)
+  _ha=$(echo "$_fds" | field_values heap-after)
   if [ "$_v4l2" -eq 0 ]; then
     [ -z "$_alive" ] ||
       ck_fail "objects alive at exit (leaks tracer): $(echo "$_alive" | uniq -c | tr -s ' \n' ' ')"
@@ -127,6 +127,22 @@ stat_field() {
 
 sum_of() {
   sed -n "s/^PROBE-SUM name=$2 .*sha1=\([0-9a-f]*\).*/\1/p" "$1" | head -n 1
+}
+
+# field_values KEY: the values of KEY=... in the lines on stdin, one a line
+field_values() {
+  tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+# expect_constant LINES WHEN KEY...: each KEY=... has one value in all of
+# LINES (PROBE-SAMPLE or PROBE-CYCLE lines); WHEN says where, in the reason
+expect_constant() {
+  _lines=$1 _when=$2
+  shift 2
+  for _k in "$@"; do
+    _vals=$(echo "$_lines" | field_values "$_k" | sort -u | tr '\n' ' ')
+    [ "$(echo $_vals | wc -w)" -eq 1 ] || ck_fail "$_k $_when: $_vals"
+  done
 }
 
 # expect_eq WHAT GOT WANT
@@ -224,12 +240,15 @@ check_inspect() {
 
 # camera -> dmaheapupload heap=H -> display: zero copy, memory of H, the
 # display imported our buffers.
-check_camera_kms() {
-  _heap=$1
-  ck_begin "camera-kms[$_heap]" || return 0
+#   camera_kms CHECK CAMERA HEAP IMPORTER...: IMPORTER... are the drivers
+#   whose attachments to our buffers bufinfo must show
+camera_kms() {
+  _check=$1 _cam=$2 _heap=$3
+  shift 3
+  ck_begin "$_check[$_heap]" || return 0
   _before=$(cma_counts)
   probe run -t 180 -b $((FRAMES / 2)) \
-    v4l2src device="$cap_dev" io-mode=dmabuf-import num-buffers=$FRAMES \
+    v4l2src device="$_cam" io-mode=dmabuf-import num-buffers=$FRAMES \
     ! video/x-raw,format=BGRx,width=640,height=480 \
     ! dmaheapupload name=up heap="$_heap" \
     ! kmssink name=kms driver-name=vkms sync=false
@@ -237,31 +256,20 @@ check_camera_kms() {
   expect_zero_copy "$pout" "$_heap" $FRAMES
   expect_sink_heap "$pout" kms "$_heap" $FRAMES
   expect_eq "frames rendered by kmssink" "$(stat_field "$pout" kms rendered)" $FRAMES
-  expect_attached "$pout" "$_heap" vkms
+  expect_attached "$pout" "$_heap" "$@"
   expect_region "$_heap" "$_before" "$_after"
   echo "GUEST-INFO $ck_name frames=$(stat_field "$pout" kms rendered) copies=$(stat_field "$pout" up copied) attached=[$ck_attached] cma-pages=${ck_delta:-none} $(grep '^PROBE-RESULT' "$pout" | cut -d' ' -f3)"
   ck_end
 }
 
+check_camera_kms() {
+  camera_kms camera-kms "$cap_dev" "$1" vkms
+}
+
 # The same with the camera that imports by attaching (dma-contig, like a
 # camera without IOMMU): it needs contiguous memory, a CMA region.
 check_camera_contig_kms() {
-  _heap=$1
-  ck_begin "camera-contig-kms[$_heap]" || return 0
-  _before=$(cma_counts)
-  probe run -t 180 -b $((FRAMES / 2)) \
-    v4l2src device="$cap_contig" io-mode=dmabuf-import num-buffers=$FRAMES \
-    ! video/x-raw,format=BGRx,width=640,height=480 \
-    ! dmaheapupload name=up heap="$_heap" \
-    ! kmssink name=kms driver-name=vkms sync=false
-  _after=$(cma_counts)
-  expect_zero_copy "$pout" "$_heap" $FRAMES
-  expect_sink_heap "$pout" kms "$_heap" $FRAMES
-  expect_eq "frames rendered by kmssink" "$(stat_field "$pout" kms rendered)" $FRAMES
-  expect_attached "$pout" "$_heap" vivid vkms
-  expect_region "$_heap" "$_before" "$_after"
-  echo "GUEST-INFO $ck_name frames=$(stat_field "$pout" kms rendered) copies=$(stat_field "$pout" up copied) attached=[$ck_attached] cma-pages=${ck_delta:-none}"
-  ck_end
+  camera_kms camera-contig-kms "$cap_contig" "$1" vivid vkms
 }
 
 # videotestsrc fills the pool dmaheapupload proposes: zero copy to kmssink.
@@ -384,11 +392,8 @@ check_long_run() {
   # samples 2..10: the first one may still see the pool and display grow
   _samples=$(grep '^PROBE-SAMPLE' "$pout" | sed -n '2,$p')
   expect_eq "samples" "$(echo "$_samples" | grep -c .)" 9
-  for _k in fds dmabuf-maps cma-free-kb; do
-    _vals=$(echo "$_samples" | tr ' ' '\n' | sed -n "s/^$_k=//p" | sort -u | tr '\n' ' ')
-    [ "$(echo $_vals | wc -w)" -eq 1 ] || ck_fail "$_k changed during the run: $_vals"
-  done
-  _rss=$(echo "$_samples" | tr ' ' '\n' | sed -n 's/^rss-kb=//p')
+  expect_constant "$_samples" "changed during the run" fds dmabuf-maps cma-free-kb
+  _rss=$(echo "$_samples" | field_values rss-kb)
   _rss_first=$(echo "$_rss" | head -n 1)
   _rss_last=$(echo "$_rss" | tail -n 1)
   [ $((_rss_last - _rss_first)) -le 1024 ] ||
@@ -414,12 +419,10 @@ check_camera_cycles() {
   expect_eq "runs" "$(grep -c '^PROBE-CYCLE' "$pout")" 19
   expect_eq "buffers at the sink over the runs" "$(sink_field "$pout" kms buffers)" 100
   expect_zero_copy "$pout" "$_heap" 5
-  for _k in dmabuf-fds heap-fds dmabuf-maps; do
-    _vals=$(grep '^PROBE-CYCLE' "$pout" | tr ' ' '\n' | sed -n "s/^$_k=//p" | sort -u | tr '\n' ' ')
-    [ "$(echo $_vals | wc -w)" -eq 1 ] || ck_fail "$_k after the runs: $_vals"
-  done
-  _f1=$(grep -m1 '^PROBE-CYCLE' "$pout" | tr ' ' '\n' | sed -n 's/^fds=//p')
-  _f19=$(grep '^PROBE-CYCLE' "$pout" | tail -n 1 | tr ' ' '\n' | sed -n 's/^fds=//p')
+  _cycles=$(grep '^PROBE-CYCLE' "$pout")
+  expect_constant "$_cycles" "after the runs" dmabuf-fds heap-fds dmabuf-maps
+  _f1=$(echo "$_cycles" | head -n 1 | field_values fds)
+  _f19=$(echo "$_cycles" | tail -n 1 | field_values fds)
   echo "GUEST-INFO $ck_name runs=20 fds after run 1: $_f1, after run 19: $_f19 (v4l2src's own) $(grep '^PROBE-CYCLE' "$pout" | tail -n 1 | cut -d' ' -f4-) $(grep '^PROBE-RESULT' "$pout" | cut -d' ' -f3)"
   ck_end
 }

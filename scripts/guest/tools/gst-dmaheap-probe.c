@@ -327,22 +327,6 @@ count_fd_kinds (FdCounts * c)
   c->all--;
 }
 
-static guint
-count_fds (void)
-{
-  GDir *dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  guint n = 0;
-
-  if (!dir)
-    return 0;
-  while (g_dir_read_name (dir))
-    n++;
-  g_dir_close (dir);
-
-  /* the directory itself was one */
-  return n - 1;
-}
-
 /* The number after "@key:" in @path (a /proc file of "key: value" lines),
  * -1 when absent. */
 static gint64
@@ -385,9 +369,12 @@ count_dmabuf_maps (void)
 static void
 print_sample (guint64 buffers)
 {
+  FdCounts c;
+
+  count_fd_kinds (&c);
   g_print ("PROBE-SAMPLE buffers=%" G_GUINT64_FORMAT " fds=%u dmabuf-maps=%u "
       "rss-kb=%" G_GINT64_FORMAT " cma-free-kb=%" G_GINT64_FORMAT "\n",
-      buffers, count_fds (), count_dmabuf_maps (),
+      buffers, c.all, count_dmabuf_maps (),
       proc_value ("/proc/self/status", "VmRSS"),
       proc_value ("/proc/meminfo", "CmaFree"));
 }
