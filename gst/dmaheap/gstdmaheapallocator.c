@@ -30,10 +30,13 @@
  * and this allocator keeps that map/unmap. Code that accesses the memory
  * through its own mapping of the fd can use gst_dma_heap_memory_sync().
  *
- * Every dma-buf is named with `DMA_BUF_SET_NAME` as `<label>:<heap>`,
+ * Once gst_dma_heap_allocator_set_label() gave it a label, the allocator
+ * names every dma-buf with `DMA_BUF_SET_NAME` as `<label>:<heap>`,
  * truncated to what the kernel accepts, so that it can be recognised in
- * `/sys/kernel/debug/dma_buf/bufinfo`. The label is the allocator's object
- * name unless gst_dma_heap_allocator_set_label() changed it.
+ * `/sys/kernel/debug/dma_buf/bufinfo`. Naming costs one more system call
+ * per allocation, so an allocator without a label does not name its
+ * buffers (bufinfo still shows the heap as their exporter).
+ * #GstDmaHeapBufferPool and dmaheapupload label the allocators they create.
  *
  * #GstAllocationParams are honoured: sizes are rounded up to whole pages
  * (with overflow checks), @prefix and @padding are part of the dma-buf, and
@@ -90,11 +93,22 @@ struct _GstDmaHeapAllocator
   guint n_heaps;
   gsize page_mask;
 
-  /* protected by object lock */
+  /* protected by object lock; @labelled (atomic) says whether @label is
+   * set, so that allocations without a label take no lock for it */
   gchar *label;
+  gint labelled;
   GError *last_error;
   gboolean warned_align;
 };
+
+/* The heap of a memory is kept as its index + 1 in the allocator's heaps,
+ * in bits of the memory's flags that GstMemory leaves to implementations
+ * (from GST_MEMORY_FLAG_LAST on): it costs nothing per allocation, and
+ * gst_memory_share() copies the flags of the parent. A heap beyond the 255
+ * first of an allocator is kept as qdata instead. */
+#define HEAP_INDEX_SHIFT 24
+#define HEAP_INDEX_MAX 0xffu
+G_STATIC_ASSERT ((1u << HEAP_INDEX_SHIFT) >= (guint) GST_MEMORY_FLAG_LAST);
 
 static GQuark heap_quark;
 
@@ -123,19 +137,24 @@ xioctl (int fd, unsigned long request, void *arg)
 
 /* Name the dma-buf "<label>:<heap>", cut to what DMA_BUF_SET_NAME takes
  * (DMA_BUF_NAME_LEN bytes with the terminating NUL), on a character
- * boundary. */
+ * boundary. Nothing without a label. */
 static void
 gst_dma_heap_allocator_name_buffer (GstDmaHeapAllocator * self, gint fd,
     const gchar * heap)
 {
   gchar name[DMA_BUF_NAME_LEN];
-  gchar *full;
+  gchar *full = NULL;
   const gchar *end;
 
+  if (!g_atomic_int_get (&self->labelled))
+    return;
+
   GST_OBJECT_LOCK (self);
-  full = g_strdup_printf ("%s:%s",
-      self->label ? self->label : GST_OBJECT_NAME (self), heap);
+  if (self->label)
+    full = g_strdup_printf ("%s:%s", self->label, heap);
   GST_OBJECT_UNLOCK (self);
+  if (full == NULL)
+    return;
 
   g_strlcpy (name, full, sizeof (name));
   if (strlen (full) >= sizeof (name)) {
@@ -201,21 +220,29 @@ gst_dma_heap_allocator_alloc_on_heap (GstDmaHeapAllocator * self, guint idx,
 {
   struct dma_heap_allocation_data data = { 0, };
   GstMemory *mem;
-  gint64 start;
+  gint64 start = 0;
+  gboolean timed;
 
   data.len = maxsize;
   data.fd_flags = O_RDWR | O_CLOEXEC;
   data.heap_flags = 0;
 
-  start = g_get_monotonic_time ();
+  /* the clock is read only for the log */
+  timed = gst_debug_category_get_threshold (GST_CAT_PERFORMANCE) >=
+      GST_LEVEL_DEBUG;
+  if (timed)
+    start = g_get_monotonic_time ();
   if (xioctl (self->fds[idx], DMA_HEAP_IOCTL_ALLOC, &data) < 0) {
     *err = errno;
     return NULL;
   }
 
-  GST_CAT_DEBUG_OBJECT (GST_CAT_PERFORMANCE, self,
-      "allocated %" G_GSIZE_FORMAT " bytes from heap %s in %" G_GINT64_FORMAT
-      " us", maxsize, self->heaps[idx], g_get_monotonic_time () - start);
+  if (timed) {
+    GST_CAT_DEBUG_OBJECT (GST_CAT_PERFORMANCE, self,
+        "allocated %" G_GSIZE_FORMAT " bytes from heap %s in %"
+        G_GINT64_FORMAT " us", maxsize, self->heaps[idx],
+        g_get_monotonic_time () - start);
+  }
 
   gst_dma_heap_allocator_name_buffer (self, (gint) data.fd, self->heaps[idx]);
 
@@ -230,9 +257,13 @@ gst_dma_heap_allocator_alloc_on_heap (GstDmaHeapAllocator * self, guint idx,
   gst_memory_resize (mem, params->prefix, size);
   mem->align = MIN (params->align, self->page_mask);
 
-  /* the string is interned: it outlives any memory */
-  gst_mini_object_set_qdata (GST_MINI_OBJECT_CAST (mem), heap_quark,
-      (gpointer) self->heaps[idx], NULL);
+  if (idx < HEAP_INDEX_MAX) {
+    GST_MINI_OBJECT_FLAG_SET (mem, (idx + 1) << HEAP_INDEX_SHIFT);
+  } else {
+    /* the string is interned: it outlives any memory */
+    gst_mini_object_set_qdata (GST_MINI_OBJECT_CAST (mem), heap_quark,
+        (gpointer) self->heaps[idx], NULL);
+  }
 
   if (!gst_dma_heap_allocator_zero_areas (self, mem, params)) {
     gst_memory_unref (mem);
@@ -265,7 +296,7 @@ gst_dma_heap_allocator_alloc_internal (GstDmaHeapAllocator * self,
 {
   GstAllocationParams defaults;
   GstMemory *mem = NULL;
-  GString *failures;
+  GString *failures = NULL;
   gsize maxsize;
   gboolean no_memory = FALSE;
   gint i, idx;
@@ -308,8 +339,6 @@ gst_dma_heap_allocator_alloc_internal (GstDmaHeapAllocator * self,
   if (self->n_heaps == 0)
     goto no_heap;
 
-  failures = g_string_new (NULL);
-
   for (i = (first >= 0) ? -1 : 0; i < (gint) self->n_heaps; i++) {
     idx = (i < 0) ? first : i;
     if (i >= 0 && idx == first)
@@ -323,6 +352,9 @@ gst_dma_heap_allocator_alloc_internal (GstDmaHeapAllocator * self,
     if (err == ENOMEM || err == ENOSPC)
       no_memory = TRUE;
 
+    /* made at the first failure only: most allocations succeed */
+    if (failures == NULL)
+      failures = g_string_new (NULL);
     g_string_append_printf (failures, "%sheap %s: %s",
         failures->len ? "; " : "", self->heaps[idx], g_strerror (err));
 
@@ -334,7 +366,8 @@ gst_dma_heap_allocator_alloc_internal (GstDmaHeapAllocator * self,
   if (mem == NULL)
     goto all_failed;
 
-  g_string_free (failures, TRUE);
+  if (failures)
+    g_string_free (failures, TRUE);
 
   return mem;
 
@@ -695,12 +728,14 @@ gst_dma_heap_allocator_get_heaps (GstDmaHeapAllocator * self)
 /**
  * gst_dma_heap_allocator_set_label:
  * @self: a #GstDmaHeapAllocator
- * @label: (nullable): a short label, %NULL for the allocator's object name
+ * @label: (nullable): a short label, %NULL to stop naming buffers
  *
  * Sets the label of the dma-bufs allocated from now on: each is named
  * `<label>:<heap>` with `DMA_BUF_SET_NAME` (cut to 31 bytes), which shows in
- * `/sys/kernel/debug/dma_buf/bufinfo`. A #GstDmaHeapBufferPool that creates
- * its own allocator labels it with the pool's name.
+ * `/sys/kernel/debug/dma_buf/bufinfo`. Without a label (the default) buffers
+ * are not named, which saves a system call per allocation. A
+ * #GstDmaHeapBufferPool that creates its own allocator labels it with the
+ * pool's name, dmaheapupload with the element's.
  *
  * Since: 0.1
  */
@@ -713,6 +748,7 @@ gst_dma_heap_allocator_set_label (GstDmaHeapAllocator * self,
   GST_OBJECT_LOCK (self);
   g_free (self->label);
   self->label = g_strdup (label);
+  g_atomic_int_set (&self->labelled, label != NULL);
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -808,12 +844,19 @@ gst_is_dma_heap_memory (GstMemory * mem)
 const gchar *
 gst_dma_heap_memory_get_heap (GstMemory * mem)
 {
+  GstDmaHeapAllocator *self;
   const gchar *heap;
+  guint idx;
 
   g_return_val_if_fail (mem != NULL, NULL);
 
   if (!gst_is_dma_heap_memory (mem))
     return NULL;
+
+  self = GST_DMA_HEAP_ALLOCATOR (mem->allocator);
+  idx = (GST_MINI_OBJECT_FLAGS (mem) >> HEAP_INDEX_SHIFT) & HEAP_INDEX_MAX;
+  if (idx > 0 && idx <= self->n_heaps)
+    return self->heaps[idx - 1];
 
   heap = gst_mini_object_get_qdata (GST_MINI_OBJECT_CAST (mem), heap_quark);
   if (heap == NULL && mem->parent)

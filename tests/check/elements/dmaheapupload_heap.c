@@ -410,6 +410,7 @@ GST_START_TEST (test_copy_system_memory)
   GstBuffer *in, *out;
   GstCaps *caps;
   GstHarness *h;
+  gchar *name;
   gsize size;
 
   h = upload_harness (test_heap, TRUE, NULL);
@@ -432,6 +433,12 @@ GST_START_TEST (test_copy_system_memory)
   fail_unless (out != in);
   check_in_heap (out);
   check_frame (out, &info, 11);
+  /* the element labels its allocator: the kernel names the buffer after it */
+  name = dma_heap_test_get_buf_name (gst_dmabuf_memory_get_fd
+      (gst_buffer_peek_memory (out, 0)));
+  fail_unless (name && g_str_has_prefix (name, GST_OBJECT_NAME (h->element)),
+      "buffer named '%s'", name ? name : "(none)");
+  g_free (name);
   fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 5 * GST_SECOND);
   fail_unless_equals_uint64 (GST_BUFFER_DURATION (out), GST_SECOND / 30);
   fail_unless (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DISCONT));
