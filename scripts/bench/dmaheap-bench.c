@@ -45,6 +45,7 @@
 #include <linux/dma-heap.h>
 
 #include <gst/gst.h>
+#include <gst/allocators/allocators.h>
 #include <gst/app/app.h>
 #include <gst/video/video.h>
 #include <gst/dmaheap/dmaheap.h>
@@ -543,73 +544,190 @@ mode_pipe (int argc, char **argv)
 /* ------------------------------------------------------------------------ */
 /* allocator */
 
-static int
-mode_alloc (int argc, char **argv)
+/* The ways to allocate that mode_alloc compares. */
+typedef enum
+{
+  ALLOC_RAW,                    /* DMA_HEAP_IOCTL_ALLOC + close() */
+  ALLOC_WRAP,                   /* the same, wrapped by GstDmaBufAllocator */
+  ALLOC_OURS,                   /* GstDmaHeapAllocator, no label */
+  ALLOC_NAMED,                  /* GstDmaHeapAllocator with a label */
+  N_ALLOC_WAYS
+} AllocWay;
+
+static const gchar *alloc_way_names[N_ALLOC_WAYS] = {
+  "raw", "wrap", "ours", "named"
+};
+
+typedef struct
 {
   const gchar *heap;
   gsize size;
-  guint iters, rounds, r, i;
-  GstAllocator *alloc;
-  GError *err = NULL;
-  gchar *path;
   int heap_fd;
-  gint64 raw = 0, ours = 0, t0;
-  Counts c0, c1, c2;
+  GstAllocator *dmabuf;
+  GstAllocator *ours;
+  GstAllocator *named;
+} AllocBench;
+
+static int
+raw_alloc (AllocBench * ab)
+{
+  struct dma_heap_allocation_data d = { 0, };
+
+  d.len = ab->size;
+  d.fd_flags = O_RDWR | O_CLOEXEC;
+  if (ioctl (ab->heap_fd, DMA_HEAP_IOCTL_ALLOC, &d) < 0)
+    fail ("DMA_HEAP_IOCTL_ALLOC %s %" G_GSIZE_FORMAT ": %s", ab->heap,
+        ab->size, g_strerror (errno));
+  return (int) d.fd;
+}
+
+/* One block of @iters allocations and frees one way: CPU ns. */
+static gint64
+alloc_block (AllocBench * ab, AllocWay way, guint iters)
+{
+  gint64 t0 = cpu_now ();
+  GstMemory *mem;
+  guint i;
+
+  for (i = 0; i < iters; i++) {
+    switch (way) {
+      case ALLOC_RAW:
+        close (raw_alloc (ab));
+        continue;
+      case ALLOC_WRAP:
+        mem = gst_dmabuf_allocator_alloc (ab->dmabuf, raw_alloc (ab),
+            ab->size);
+        break;
+      case ALLOC_OURS:
+        mem = gst_allocator_alloc (ab->ours, ab->size, NULL);
+        break;
+      default:
+        mem = gst_allocator_alloc (ab->named, ab->size, NULL);
+        break;
+    }
+    if (!mem)
+      fail ("%s allocation on %s of %" G_GSIZE_FORMAT " failed",
+          alloc_way_names[way], ab->heap, ab->size);
+    gst_memory_unref (mem);
+  }
+  return cpu_now () - t0;
+}
+
+static int
+compare_gint64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* Median of @n ratios kept as parts per million. */
+static gint64
+median_ppm (gint64 * v, guint n)
+{
+  qsort (v, n, sizeof (gint64), compare_gint64);
+  return (n % 2) ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Iterations for a block of about @target_ns, from one timed block of
+ * @iters taking @ns (at least @iters, at most 100 times as many). */
+static guint
+scale_iters (guint iters, gint64 ns, gint64 target_ns)
+{
+  gint64 n;
+
+  if (ns <= 0)
+    return iters * 100;
+  n = (gint64) iters * target_ns / ns;
+  return (guint) CLAMP (n, (gint64) iters, (gint64) iters * 100);
+}
+
+static GstAllocator *
+bench_allocator (const gchar * heap, const gchar * label)
+{
+  GError *err = NULL;
+  GstAllocator *alloc = gst_dma_heap_allocator_new (heap, &err);
+
+  if (!alloc)
+    fail ("allocator on %s: %s", heap, err->message);
+  if (label)
+    gst_dma_heap_allocator_set_label (GST_DMA_HEAP_ALLOCATOR (alloc), label);
+  return alloc;
+}
+
+/* Alloc + free of SIZE bytes on HEAP four ways, in blocks of about 100 ms
+ * (at least MIN_ITERS allocations), ROUNDS rounds after one of warm-up.
+ * Each round runs the four blocks one after the other, so that they share
+ * the load; the ratios printed are the medians of the rounds' ratios. */
+static int
+mode_alloc (int argc, char **argv)
+{
+  AllocBench ab = { 0, };
+  guint iters, rounds, r, w;
+  gint64 total[N_ALLOC_WAYS] = { 0, };
+  gint64 ioctls[N_ALLOC_WAYS] = { 0, };
+  gint64 *ppm[N_ALLOC_WAYS], *ppm_wrap;
+  gint64 t[N_ALLOC_WAYS];
+  Counts c0, c1;
+  gchar *path;
 
   if (argc != 4)
-    fail ("alloc HEAP SIZE ITERS ROUNDS");
-  heap = argv[0];
-  size = parse_uint (argv[1]);
+    fail ("alloc HEAP SIZE MIN_ITERS ROUNDS");
+  ab.heap = argv[0];
+  ab.size = parse_uint (argv[1]);
   iters = parse_uint (argv[2]);
   rounds = parse_uint (argv[3]);
 
-  alloc = gst_dma_heap_allocator_new (heap, &err);
-  if (!alloc)
-    fail ("allocator on %s: %s", heap, err->message);
-  path = g_strdup_printf ("/dev/dma_heap/%s", heap);
-  heap_fd = open (path, O_RDWR | O_CLOEXEC);
-  if (heap_fd < 0)
+  ab.ours = bench_allocator (ab.heap, NULL);
+  ab.named = bench_allocator (ab.heap, "bench");
+  ab.dmabuf = gst_dmabuf_allocator_new ();
+  path = g_strdup_printf ("/dev/dma_heap/%s", ab.heap);
+  ab.heap_fd = open (path, O_RDWR | O_CLOEXEC);
+  if (ab.heap_fd < 0)
     fail ("open %s: %s", path, g_strerror (errno));
 
-  /* rounds alternate, so that both see the same load */
+  alloc_block (&ab, ALLOC_RAW, iters);
+  iters = scale_iters (iters, alloc_block (&ab, ALLOC_RAW, iters),
+      (gint64) 100 * 1000 * 1000);
+
+  for (w = 0; w < N_ALLOC_WAYS; w++)
+    ppm[w] = g_new0 (gint64, rounds);
+  ppm_wrap = g_new0 (gint64, rounds);
   for (r = 0; r <= rounds; r++) {
-    counts_get (&c0);
-    t0 = cpu_now ();
-    for (i = 0; i < iters; i++) {
-      struct dma_heap_allocation_data d = { 0, };
-
-      d.len = size;
-      d.fd_flags = O_RDWR | O_CLOEXEC;
-      if (ioctl (heap_fd, DMA_HEAP_IOCTL_ALLOC, &d) < 0)
-        fail ("DMA_HEAP_IOCTL_ALLOC %s %" G_GSIZE_FORMAT ": %s", heap, size,
-            g_strerror (errno));
-      close ((int) d.fd);
+    for (w = 0; w < N_ALLOC_WAYS; w++) {
+      counts_get (&c0);
+      t[w] = alloc_block (&ab, (AllocWay) w, iters);
+      counts_get (&c1);
+      ioctls[w] = (c1.ioctl - c0.ioctl) / iters;
     }
-    if (r > 0)
-      raw += cpu_now () - t0;
-    counts_get (&c1);
-    t0 = cpu_now ();
-    for (i = 0; i < iters; i++) {
-      GstMemory *mem = gst_allocator_alloc (alloc, size, NULL);
-
-      if (!mem)
-        fail ("GstDmaHeapAllocator %s %" G_GSIZE_FORMAT " failed", heap, size);
-      gst_memory_unref (mem);
+    /* the first round warms up */
+    if (r == 0)
+      continue;
+    for (w = 0; w < N_ALLOC_WAYS; w++) {
+      total[w] += t[w];
+      ppm[w][r - 1] = t[w] * 1000000 / MAX (t[ALLOC_RAW], 1);
     }
-    if (r > 0)
-      ours += cpu_now () - t0;
-    counts_get (&c2);
+    ppm_wrap[r - 1] = t[ALLOC_OURS] * 1000000 / MAX (t[ALLOC_WRAP], 1);
   }
-  printf ("BENCH-ALLOC heap=%s size=%" G_GSIZE_FORMAT " iters=%u raw_ns=%"
-      G_GINT64_FORMAT " ours_ns=%" G_GINT64_FORMAT " raw_ioctl=%"
-      G_GINT64_FORMAT " ours_ioctl=%" G_GINT64_FORMAT " ours_mmap=%"
-      G_GINT64_FORMAT "\n", heap, size, iters * rounds,
-      raw / (gint64) (iters * rounds), ours / (gint64) (iters * rounds),
-      (c1.ioctl - c0.ioctl) / iters, (c2.ioctl - c1.ioctl) / iters,
-      (c2.mmap_fd - c1.mmap_fd) / iters);
-  close (heap_fd);
+
+  printf ("BENCH-ALLOC heap=%s size=%" G_GSIZE_FORMAT " iters=%u", ab.heap,
+      ab.size, iters * rounds);
+  for (w = 0; w < N_ALLOC_WAYS; w++) {
+    printf (" %s_ns=%" G_GINT64_FORMAT " %s_ioctl=%" G_GINT64_FORMAT
+        " %s_ppm=%" G_GINT64_FORMAT, alloc_way_names[w],
+        total[w] / (gint64) (iters * rounds), alloc_way_names[w], ioctls[w],
+        alloc_way_names[w], median_ppm (ppm[w], rounds));
+    g_free (ppm[w]);
+  }
+  printf (" ours_wrap_ppm=%" G_GINT64_FORMAT "\n",
+      median_ppm (ppm_wrap, rounds));
+  g_free (ppm_wrap);
+
+  close (ab.heap_fd);
   g_free (path);
-  gst_object_unref (alloc);
+  gst_object_unref (ab.ours);
+  gst_object_unref (ab.named);
+  gst_object_unref (ab.dmabuf);
   return 0;
 }
 

@@ -1,7 +1,8 @@
 # shellcheck shell=sh
 # Guest side of scripts/bench/run (busybox sh, after guest-lib.sh).
 # Inputs: $BENCH (the benchmark program), $ROUNDS (rounds of the CPU per
-# frame comparison). Runs every measurement and prints, per result,
+# frame comparison), $ONLY (empty, or the sections to run, comma
+# separated: count,cpu,chain,alloc,pool,copy,map). Runs every measurement and prints, per result,
 #   R <id> BENCH-<MODE> key=value ...
 # (or R <id> BENCH-ERROR ...), then BENCH-END. Side by side: the
 # comparisons alternate within one boot so that they share the load.
@@ -37,6 +38,13 @@ echo "BENCH-INFO cpus $(grep -c ^processor /proc/cpuinfo)"
 # The registry once, outside every measurement.
 gst-inspect-1.0 dmaheapupload >/dev/null 2>&1
 
+# section NAME: whether the section NAME is to run
+section() {
+  [ -z "$ONLY" ] && return 0
+  case ",$ONLY," in *",$1,"*) return 0 ;; esac
+  return 1
+}
+
 fourcc() {
   case $1 in BGRx) echo XR24 ;; NV12) echo NV12 ;; *) echo "$1" ;; esac
 }
@@ -56,90 +64,104 @@ caps_of() {
 # ---- per-frame counts on the zero-copy path ---------------------------------
 # camera -> dmaheapupload -> display, per heap, format and size. vkms may not
 # scan out every format: then fakesink, which does not touch the frames.
-for size in 640x480 1920x1080; do
-  w=${size%x*} h=${size#*x}
-  for fmt in BGRx NV12; do
-    caps=$(caps_of $fmt "$w" "$h")
-    for heap in "$region" system; do
-      bench "count/$heap/$fmt/$size/kmssink" pipe 10 40 \
-        v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
-        ! dmaheapupload name=up heap="$heap" \
-        ! kmssink driver-name=vkms sync=false >$B/res
-      if grep -q BENCH-ERROR $B/res; then
-        sed 's/^/BENCH-INFO fallback to fakesink: /' $B/res
-        bench "count/$heap/$fmt/$size/fakesink" pipe 10 40 \
+if section count; then
+  for size in 640x480 1920x1080; do
+    w=${size%x*} h=${size#*x}
+    for fmt in BGRx NV12; do
+      caps=$(caps_of $fmt "$w" "$h")
+      for heap in "$region" system; do
+        bench "count/$heap/$fmt/$size/kmssink" pipe 10 40 \
           v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
-          ! dmaheapupload name=up heap="$heap" ! fakesink sync=false
-      else
-        cat $B/res
-      fi
+          ! dmaheapupload name=up heap="$heap" \
+          ! kmssink driver-name=vkms sync=false >$B/res
+        if grep -q BENCH-ERROR $B/res; then
+          sed 's/^/BENCH-INFO fallback to fakesink: /' $B/res
+          bench "count/$heap/$fmt/$size/fakesink" pipe 10 40 \
+            v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
+            ! dmaheapupload name=up heap="$heap" ! fakesink sync=false
+        else
+          cat $B/res
+        fi
+      done
     done
   done
-done
+fi
 
 # ---- CPU per frame by pipeline ----------------------------------------------
 # Rounds alternate the pipelines so that they share the same load.
-r=1
-while [ $r -le "$ROUNDS" ]; do
-  for size in 640x480 1920x1080; do
-    w=${size%x*} h=${size#*x}
-    caps=$(caps_of BGRx "$w" "$h")
-    n=60
-    [ "$w" -gt 1000 ] && n=30
-    bench "cpu/$size/dmaheapupload/$r" pipe 10 $n \
-      v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
-      ! dmaheapupload name=up heap="$region" ! kmssink driver-name=vkms sync=false
-    bench "cpu/$size/identity/$r" pipe 10 $n \
-      v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
-      ! identity ! kmssink driver-name=vkms sync=false
-    bench "cpu/$size/kmssink-pool/$r" pipe 10 $n \
-      v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
-      ! kmssink driver-name=vkms sync=false
-    bench "cpu/$size/v4l2-dmabuf/$r" pipe 10 $n \
-      v4l2src device="$cap" io-mode=dmabuf ! "$caps" \
-      ! kmssink driver-name=vkms sync=false
+if section cpu; then
+  r=1
+  while [ $r -le "$ROUNDS" ]; do
+    for size in 640x480 1920x1080; do
+      w=${size%x*} h=${size#*x}
+      caps=$(caps_of BGRx "$w" "$h")
+      n=60
+      [ "$w" -gt 1000 ] && n=30
+      bench "cpu/$size/dmaheapupload/$r" pipe 10 $n \
+        v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
+        ! dmaheapupload name=up heap="$region" ! kmssink driver-name=vkms sync=false
+      bench "cpu/$size/identity/$r" pipe 10 $n \
+        v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
+        ! identity ! kmssink driver-name=vkms sync=false
+      bench "cpu/$size/kmssink-pool/$r" pipe 10 $n \
+        v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
+        ! kmssink driver-name=vkms sync=false
+      bench "cpu/$size/v4l2-dmabuf/$r" pipe 10 $n \
+        v4l2src device="$cap" io-mode=dmabuf ! "$caps" \
+        ! kmssink driver-name=vkms sync=false
+    done
+    r=$((r + 1))
   done
-  r=$((r + 1))
-done
+fi
 
 # ---- element overhead, per buffer -------------------------------------------
-bench "chain/$region" chain "$region" 3000 3
-bench "chain/system" chain system 3000 3
+if section chain; then
+  bench "chain/$region" chain "$region" 3000 3
+  bench "chain/system" chain system 3000 3
+fi
 
 # ---- allocator ---------------------------------------------------------------
-for heap in system $cma_default "$region"; do
-  for s in 4096:200 65536:100 1048576:20 8388608:4; do
-    bench "alloc/$heap/${s%:*}" alloc "$heap" "${s%:*}" "${s#*:}" 3
-  done
-done
-
-# ---- pool ----------------------------------------------------------------------
-for heap in "$region" system; do
-  bench "pool/$heap/BGRx/640x480" pool "$heap" BGRx 640 480 2000 3
-  bench "pool/$heap/NV12/1920x1080" pool "$heap" NV12 1920 1080 2000 3
-done
-
-# ---- copy path: system-memory frames copied into the heap --------------------
-for size in 640x480 1920x1080; do
-  w=${size%x*} h=${size#*x}
-  for fmt in BGRx NV12; do
-    for heap in "$region" system; do
-      n=40
-      [ "$w" -gt 1000 ] && n=20
-      bench "copy/$heap/$fmt/$size" feed 5 $n $fmt "$w" "$h" \
-        dmaheapupload name=up heap="$heap" ! fakesink sync=false
+if section alloc; then
+  for heap in ${BENCH_ALLOC_HEAPS:-system $cma_default "$region"}; do
+    for s in 4096:200 65536:100 1048576:20 8388608:4; do
+      bench "alloc/$heap/${s%:*}" alloc "$heap" "${s%:*}" "${s#*:}" 25
     done
   done
-done
+fi
+
+# ---- pool ----------------------------------------------------------------------
+if section pool; then
+  for heap in "$region" system; do
+    bench "pool/$heap/BGRx/640x480" pool "$heap" BGRx 640 480 2000 3
+    bench "pool/$heap/NV12/1920x1080" pool "$heap" NV12 1920 1080 2000 3
+  done
+fi
+
+# ---- copy path: system-memory frames copied into the heap --------------------
+if section copy; then
+  for size in 640x480 1920x1080; do
+    w=${size%x*} h=${size#*x}
+    for fmt in BGRx NV12; do
+      for heap in "$region" system; do
+        n=40
+        [ "$w" -gt 1000 ] && n=20
+        bench "copy/$heap/$fmt/$size" feed 5 $n $fmt "$w" "$h" \
+          dmaheapupload name=up heap="$heap" ! fakesink sync=false
+      done
+    done
+  done
+fi
 
 # ---- CPU map cost ----------------------------------------------------------------
-for size in 640x480 1920x1080; do
-  w=${size%x*} h=${size#*x}
-  n=40
-  [ "$w" -gt 1000 ] && n=10
-  for heap in "$region" $cma_default system; do
-    bench "map/$heap/BGRx/$size" map "$heap" BGRx "$w" "$h" $n 3
+if section map; then
+  for size in 640x480 1920x1080; do
+    w=${size%x*} h=${size#*x}
+    n=40
+    [ "$w" -gt 1000 ] && n=10
+    for heap in "$region" $cma_default system; do
+      bench "map/$heap/BGRx/$size" map "$heap" BGRx "$w" "$h" $n 3
+    done
   done
-done
+fi
 
 echo "BENCH-END"
