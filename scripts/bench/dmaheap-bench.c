@@ -452,6 +452,25 @@ video_info (GstVideoInfo * info, const gchar * format, guint w, guint h)
   GST_VIDEO_INFO_FPS_D (info) = 1;
 }
 
+/* Frames a producer would make: @n buffers of system memory. */
+static GstBuffer **
+system_frames (const GstVideoInfo * info, guint n)
+{
+  GstBuffer **frames = g_new0 (GstBuffer *, n);
+  gsize size = GST_VIDEO_INFO_SIZE (info), k;
+  GstMapInfo map;
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    frames[i] = gst_buffer_new_allocate (NULL, size, NULL);
+    gst_buffer_map (frames[i], &map, GST_MAP_WRITE);
+    for (k = 0; k < size; k++)
+      map.data[k] = (guint8) (k * 7 + i * 31);
+    gst_buffer_unmap (frames[i], &map);
+  }
+  return frames;
+}
+
 static int
 mode_feed (int argc, char **argv)
 {
@@ -460,7 +479,7 @@ mode_feed (int argc, char **argv)
   GstCaps *caps;
   gchar *caps_str, *desc, *rest;
   Feeder feeder = { 0, };
-  guint8 *dst;
+  guint8 *dst[4];
   gsize size;
   gint64 t0, t1, w0, w1;
 
@@ -475,16 +494,7 @@ mode_feed (int argc, char **argv)
 
   /* a few different frames, as a source would make */
   feeder.n_frames = 4;
-  feeder.frames = g_new0 (GstBuffer *, feeder.n_frames);
-  for (i = 0; i < feeder.n_frames; i++) {
-    GstMapInfo map;
-
-    feeder.frames[i] = gst_buffer_new_allocate (NULL, size, NULL);
-    gst_buffer_map (feeder.frames[i], &map, GST_MAP_WRITE);
-    for (k = 0; k < size; k++)
-      map.data[k] = (guint8) (k * 7 + i * 31);
-    gst_buffer_unmap (feeder.frames[i], &map);
-  }
+  feeder.frames = system_frames (&info, feeder.n_frames);
 
   caps = gst_video_info_to_caps (&info);
   caps_str = gst_caps_to_string (caps);
@@ -494,10 +504,11 @@ mode_feed (int argc, char **argv)
       "block=true max-buffers=4 caps=\"%s\" ! %s", caps_str, rest);
   run_pipeline (warm, frames, desc, &feeder);
 
-  /* The same frames with memcpy, into one destination as a copy into a
-   * pool of buffers would (every frame read, every byte written). */
-  dst = g_malloc (size);
-  memset (dst, 0, size);
+  /* The same frames with memcpy, each into a destination of its own, as
+   * a copy into a pool of buffers would (every frame read, every byte
+   * written, the same amount of memory touched). */
+  for (i = 0; i < feeder.n_frames; i++)
+    dst[i] = g_malloc0 (size);
   reps = frames;
   for (k = 0; k < 2; k++) {
     GstMapInfo maps[4];
@@ -507,7 +518,7 @@ mode_feed (int argc, char **argv)
     t0 = cpu_now ();
     w0 = wall_now ();
     for (i = 0; i < reps; i++)
-      memcpy (dst, maps[i % feeder.n_frames].data, size);
+      memcpy (dst[i % feeder.n_frames], maps[i % feeder.n_frames].data, size);
     t1 = cpu_now ();
     w1 = wall_now ();
     for (i = 0; i < feeder.n_frames; i++)
@@ -518,7 +529,8 @@ mode_feed (int argc, char **argv)
           G_GINT64_FORMAT " wall_ns=%" G_GINT64_FORMAT "\n", reps,
           size * reps, t1 - t0, w1 - w0);
   }
-  g_free (dst);
+  for (i = 0; i < feeder.n_frames; i++)
+    g_free (dst[i]);
   for (i = 0; i < feeder.n_frames; i++)
     gst_buffer_unref (feeder.frames[i]);
   g_free (feeder.frames);
@@ -1013,6 +1025,169 @@ mode_chain (int argc, char **argv)
   return 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* copy path, per frame: system-memory frames pushed into dmaheapupload */
+
+typedef enum
+{
+  COPY_MEMCPY,                  /* memcpy() into malloc'd frames */
+  COPY_HEAP,                    /* memcpy() into mapped heap memories */
+  COPY_ELEMENT,                 /* frames pushed into dmaheapupload */
+  N_COPY_WAYS
+} CopyWay;
+
+static const gchar *copy_way_names[N_COPY_WAYS] = {
+  "memcpy", "heap", "element"
+};
+
+typedef struct
+{
+  GstBuffer **frames;
+  GstMapInfo *in;               /* the frames, mapped for reading */
+  guint n_frames;
+  gsize size;
+  guint8 **dst;                 /* one malloc'd frame per heap memory */
+  GstMemory **heap_mems;        /* as many as the pool would cycle through */
+  Chain chain;
+} CopyBench;
+
+static gint64
+copy_block (CopyBench * cb, CopyWay way, guint iters, Counts * d)
+{
+  gint64 t0;
+  Counts a, b;
+  guint i;
+
+  counts_get (&a);
+  t0 = cpu_now ();
+  for (i = 0; i < iters; i++) {
+    guint f = i % cb->n_frames;
+
+    switch (way) {
+      case COPY_MEMCPY:
+        memcpy (cb->dst[f], cb->in[f].data, cb->size);
+        break;
+      case COPY_HEAP:{
+        GstMapInfo out;
+
+        /* as the element does: a synchronised map per frame */
+        if (!gst_memory_map (cb->heap_mems[f], &out, GST_MAP_WRITE))
+          fail ("cannot map heap memory");
+        memcpy (out.data, cb->in[f].data, cb->size);
+        gst_memory_unmap (cb->heap_mems[f], &out);
+        break;
+      }
+      default:
+        if (gst_pad_push (cb->chain.src, gst_buffer_ref (cb->frames[f])) !=
+            GST_FLOW_OK)
+          fail ("push into dmaheapupload failed");
+        break;
+    }
+  }
+  t0 = cpu_now () - t0;
+  counts_get (&b);
+  d->buf_sync = b.buf_sync - a.buf_sync;
+  d->heap_alloc = b.heap_alloc - a.heap_alloc;
+  d->mmap_fd = b.mmap_fd - a.mmap_fd;
+  return t0;
+}
+
+/* Per frame copy cost of the element against memcpy() of the same frames
+ * into as many malloc'd frames as there are heap memories (the same bytes
+ * read and written), and against memcpy() into heap memory through
+ * synchronised maps (what any CPU write into a dma-buf costs). Blocks of about 100 ms (at least
+ * MIN_ITERS frames), ROUNDS rounds after one of warm-up, medians of the
+ * rounds' ratios. */
+static int
+mode_copy (int argc, char **argv)
+{
+  CopyBench cb = { 0, };
+  GstVideoInfo info;
+  GstAllocator *alloc;
+  GError *err = NULL;
+  GstCaps *caps;
+  guint iters, rounds, r, w, i;
+  gint64 t[N_COPY_WAYS], total[N_COPY_WAYS] = { 0, };
+  gint64 *ppm_heap, *ppm_element;
+  Counts d[N_COPY_WAYS];
+
+  if (argc != 6)
+    fail ("copy HEAP FORMAT WIDTH HEIGHT MIN_ITERS ROUNDS");
+  video_info (&info, argv[1], parse_uint (argv[2]), parse_uint (argv[3]));
+  iters = parse_uint (argv[4]);
+  rounds = parse_uint (argv[5]);
+  cb.size = GST_VIDEO_INFO_SIZE (&info);
+  cb.n_frames = 4;
+  cb.frames = system_frames (&info, cb.n_frames);
+  cb.in = g_new0 (GstMapInfo, cb.n_frames);
+  for (i = 0; i < cb.n_frames; i++)
+    gst_buffer_map (cb.frames[i], &cb.in[i], GST_MAP_READ);
+  cb.dst = g_new0 (guint8 *, cb.n_frames);
+  for (i = 0; i < cb.n_frames; i++)
+    cb.dst[i] = g_malloc0 (cb.size);
+
+  alloc = gst_dma_heap_allocator_new (argv[0], &err);
+  if (!alloc)
+    fail ("allocator on %s: %s", argv[0], err->message);
+  cb.heap_mems = g_new0 (GstMemory *, cb.n_frames);
+  for (i = 0; i < cb.n_frames; i++) {
+    cb.heap_mems[i] = gst_allocator_alloc (alloc, cb.size, NULL);
+    if (!cb.heap_mems[i])
+      fail ("allocation of %" G_GSIZE_FORMAT " bytes failed", cb.size);
+  }
+
+  caps = gst_video_info_to_caps (&info);
+  chain_setup (&cb.chain, "dmaheapupload", argv[0], caps);
+  gst_caps_unref (caps);
+
+  for (w = 0; w < N_COPY_WAYS; w++)
+    copy_block (&cb, (CopyWay) w, iters, &d[w]);
+  iters = scale_iters (iters, copy_block (&cb, COPY_MEMCPY, iters, &d[0]),
+      (gint64) 100 * 1000 * 1000);
+
+  ppm_heap = g_new0 (gint64, rounds);
+  ppm_element = g_new0 (gint64, rounds);
+  for (r = 0; r <= rounds; r++) {
+    for (w = 0; w < N_COPY_WAYS; w++)
+      t[w] = copy_block (&cb, (CopyWay) w, iters, &d[w]);
+    if (r == 0)
+      continue;
+    for (w = 0; w < N_COPY_WAYS; w++)
+      total[w] += t[w];
+    /* throughput ratios: memcpy time over the other's time */
+    ppm_heap[r - 1] = t[COPY_MEMCPY] * 1000000 / MAX (t[COPY_HEAP], 1);
+    ppm_element[r - 1] = t[COPY_MEMCPY] * 1000000 / MAX (t[COPY_ELEMENT], 1);
+  }
+
+  printf ("BENCH-COPY heap=%s format=%s size=%ux%u bytes=%" G_GSIZE_FORMAT
+      " frames=%u", argv[0], argv[1], GST_VIDEO_INFO_WIDTH (&info),
+      GST_VIDEO_INFO_HEIGHT (&info), cb.size, iters * rounds);
+  for (w = 0; w < N_COPY_WAYS; w++)
+    printf (" %s_ns=%" G_GINT64_FORMAT, copy_way_names[w],
+        total[w] / (gint64) (iters * rounds));
+  printf (" heap_ppm=%" G_GINT64_FORMAT " element_ppm=%" G_GINT64_FORMAT
+      " element_sync=%" G_GINT64_FORMAT " element_alloc=%" G_GINT64_FORMAT
+      " element_mmap=%" G_GINT64_FORMAT "\n", median_ppm (ppm_heap, rounds),
+      median_ppm (ppm_element, rounds), d[COPY_ELEMENT].buf_sync / iters,
+      d[COPY_ELEMENT].heap_alloc, d[COPY_ELEMENT].mmap_fd);
+
+  chain_teardown (&cb.chain);
+  for (i = 0; i < cb.n_frames; i++) {
+    gst_buffer_unmap (cb.frames[i], &cb.in[i]);
+    gst_buffer_unref (cb.frames[i]);
+    gst_memory_unref (cb.heap_mems[i]);
+    g_free (cb.dst[i]);
+  }
+  g_free (cb.frames);
+  g_free (cb.in);
+  g_free (cb.heap_mems);
+  g_free (cb.dst);
+  g_free (ppm_heap);
+  g_free (ppm_element);
+  gst_object_unref (alloc);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1021,7 +1196,7 @@ main (int argc, char **argv)
   resolve_real ();
   gst_init (&argc, &argv);
   if (argc < 2)
-    fail ("usage: dmaheap-bench pipe|feed|alloc|pool|map|chain ARGS...");
+    fail ("usage: dmaheap-bench pipe|feed|alloc|pool|map|chain|copy ARGS...");
   setvbuf (stdout, NULL, _IOLBF, 0);
 
   if (strcmp (argv[1], "pipe") == 0)
@@ -1036,6 +1211,8 @@ main (int argc, char **argv)
     ret = mode_map (argc - 2, argv + 2);
   else if (strcmp (argv[1], "chain") == 0)
     ret = mode_chain (argc - 2, argv + 2);
+  else if (strcmp (argv[1], "copy") == 0)
+    ret = mode_copy (argc - 2, argv + 2);
   else
     fail ("unknown mode %s", argv[1]);
 

@@ -122,7 +122,7 @@ fi
 
 # ---- allocator ---------------------------------------------------------------
 if section alloc; then
-  for heap in ${BENCH_ALLOC_HEAPS:-system $cma_default "$region"}; do
+  for heap in system $cma_default "$region"; do
     for s in 4096:200 65536:100 1048576:20 8388608:4; do
       bench "alloc/$heap/${s%:*}" alloc "$heap" "${s%:*}" "${s#*:}" 25
     done
@@ -147,6 +147,7 @@ if section copy; then
         [ "$w" -gt 1000 ] && n=20
         bench "copy/$heap/$fmt/$size" feed 5 $n $fmt "$w" "$h" \
           dmaheapupload name=up heap="$heap" ! fakesink sync=false
+        bench "copyel/$heap/$fmt/$size" copy "$heap" $fmt "$w" "$h" 4 15
       done
     done
   done
