@@ -90,25 +90,41 @@ fi
 # ---- CPU per frame by pipeline ----------------------------------------------
 # Rounds alternate the pipelines so that they share the same load.
 if section cpu; then
+  # cpu_run SIZE CAPS N ROUND PIPELINE: one counted run of one pipeline
+  cpu_run() {
+    case $5 in
+      dmaheapupload) set -- "$@" io-mode=dmabuf-import \
+        dmaheapupload name=up heap="$region" ;;
+      identity) set -- "$@" io-mode=dmabuf-import identity ;;
+      kmssink-pool) set -- "$@" io-mode=dmabuf-import ;;
+      v4l2-dmabuf) set -- "$@" io-mode=dmabuf ;;
+    esac
+    if [ $# -eq 7 ]; then
+      bench "cpu/$1/$5/$4" pipe 10 "$3" v4l2src device="$cap" "$6" ! "$2" \
+        ! $7 ! kmssink driver-name=vkms sync=false
+    else
+      bench "cpu/$1/$5/$4" pipe 10 "$3" v4l2src device="$cap" "$6" ! "$2" \
+        ! kmssink driver-name=vkms sync=false
+    fi
+  }
   r=1
   while [ $r -le "$ROUNDS" ]; do
     for size in 640x480 1920x1080; do
       w=${size%x*} h=${size#*x}
       caps=$(caps_of BGRx "$w" "$h")
-      n=60
-      [ "$w" -gt 1000 ] && n=30
-      bench "cpu/$size/dmaheapupload/$r" pipe 10 $n \
-        v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
-        ! dmaheapupload name=up heap="$region" ! kmssink driver-name=vkms sync=false
-      bench "cpu/$size/identity/$r" pipe 10 $n \
-        v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
-        ! identity ! kmssink driver-name=vkms sync=false
-      bench "cpu/$size/kmssink-pool/$r" pipe 10 $n \
-        v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
-        ! kmssink driver-name=vkms sync=false
-      bench "cpu/$size/v4l2-dmabuf/$r" pipe 10 $n \
-        v4l2src device="$cap" io-mode=dmabuf ! "$caps" \
-        ! kmssink driver-name=vkms sync=false
+      n=150
+      [ "$w" -gt 1000 ] && n=90
+      # the order turns with the rounds, so that no pipeline is always
+      # the first after a size change
+      set -- dmaheapupload identity kmssink-pool v4l2-dmabuf
+      i=1
+      while [ $i -lt $(( (r - 1) % 4 + 1 )) ]; do
+        set -- "$2" "$3" "$4" "$1"
+        i=$((i + 1))
+      done
+      for p in "$@"; do
+        cpu_run "$size" "$caps" "$n" "$r" "$p"
+      done
     done
     r=$((r + 1))
   done
