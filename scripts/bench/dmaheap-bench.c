@@ -974,6 +974,9 @@ chain_teardown (Chain * c)
   gst_object_unref (c->pipeline);
 }
 
+/* A heap buffer pushed through dmaheapupload and through identity, in
+ * alternating blocks of about 100 ms (at least MIN_ITERS buffers), ROUNDS
+ * rounds after one of warm-up; the ratio is the median of the rounds'. */
 static int
 mode_chain (int argc, char **argv)
 {
@@ -984,11 +987,11 @@ mode_chain (int argc, char **argv)
   GstCaps *caps;
   Chain up, id;
   guint iters, rounds, r;
-  gint64 t_up = 0, t_id = 0, t;
+  gint64 t_up = 0, t_id = 0, tu, ti, *ppm;
   Counts a, b;
 
   if (argc != 3)
-    fail ("chain HEAP ITERS ROUNDS");
+    fail ("chain HEAP MIN_ITERS ROUNDS");
   iters = parse_uint (argv[1]);
   rounds = parse_uint (argv[2]);
   video_info (&info, "BGRx", 640, 480);
@@ -1002,21 +1005,29 @@ mode_chain (int argc, char **argv)
 
   chain_setup (&up, "dmaheapupload", argv[0], caps);
   chain_setup (&id, "identity", argv[0], caps);
+  chain_loop (&up, buf, iters);
+  iters = scale_iters (iters, chain_loop (&id, buf, iters),
+      (gint64) 100 * 1000 * 1000);
+
+  ppm = g_new0 (gint64, rounds);
   counts_get (&a);
   for (r = 0; r <= rounds; r++) {
-    t = chain_loop (&up, buf, iters);
-    if (r > 0)
-      t_up += t;
-    t = chain_loop (&id, buf, iters);
-    if (r > 0)
-      t_id += t;
+    tu = chain_loop (&up, buf, iters);
+    ti = chain_loop (&id, buf, iters);
+    if (r == 0)
+      continue;
+    t_up += tu;
+    t_id += ti;
+    ppm[r - 1] = tu * 1000000 / MAX (ti, 1);
   }
   counts_get (&b);
   printf ("BENCH-CHAIN heap=%s iters=%u upload_ns=%" G_GINT64_FORMAT
-      " identity_ns=%" G_GINT64_FORMAT " syscalls=%" G_GINT64_FORMAT "\n",
-      argv[0], iters * rounds, t_up / (gint64) (iters * rounds),
-      t_id / (gint64) (iters * rounds),
+      " identity_ns=%" G_GINT64_FORMAT " ratio_ppm=%" G_GINT64_FORMAT
+      " syscalls=%" G_GINT64_FORMAT "\n", argv[0], iters * rounds,
+      t_up / (gint64) (iters * rounds), t_id / (gint64) (iters * rounds),
+      median_ppm (ppm, rounds),
       (b.ioctl - a.ioctl) + (b.mmap_fd - a.mmap_fd) + (b.munmap - a.munmap));
+  g_free (ppm);
   chain_teardown (&up);
   chain_teardown (&id);
   gst_buffer_unref (buf);

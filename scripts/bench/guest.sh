@@ -98,6 +98,16 @@ if section cpu; then
       identity) set -- "$@" io-mode=dmabuf-import identity ;;
       kmssink-pool) set -- "$@" io-mode=dmabuf-import ;;
       v4l2-dmabuf) set -- "$@" io-mode=dmabuf ;;
+      # the camera alone: where the import costs
+      camera-dmaheapupload)
+        bench "cpu/$1/$5/$4" pipe 10 "$3" v4l2src device="$cap" \
+          io-mode=dmabuf-import ! "$2" ! dmaheapupload name=up \
+          heap="$region" ! fakesink sync=false
+        return ;;
+      camera-v4l2-dmabuf)
+        bench "cpu/$1/$5/$4" pipe 10 "$3" v4l2src device="$cap" \
+          io-mode=dmabuf ! "$2" ! fakesink sync=false
+        return ;;
     esac
     if [ $# -eq 7 ]; then
       bench "cpu/$1/$5/$4" pipe 10 "$3" v4l2src device="$cap" "$6" ! "$2" \
@@ -116,10 +126,11 @@ if section cpu; then
       [ "$w" -gt 1000 ] && n=90
       # the order turns with the rounds, so that no pipeline is always
       # the first after a size change
-      set -- dmaheapupload identity kmssink-pool v4l2-dmabuf
+      set -- dmaheapupload identity kmssink-pool v4l2-dmabuf \
+        camera-dmaheapupload camera-v4l2-dmabuf
       i=1
-      while [ $i -lt $(( (r - 1) % 4 + 1 )) ]; do
-        set -- "$2" "$3" "$4" "$1"
+      while [ $i -lt $(( (r - 1) % 6 + 1 )) ]; do
+        set -- "$2" "$3" "$4" "$5" "$6" "$1"
         i=$((i + 1))
       done
       for p in "$@"; do
@@ -132,8 +143,8 @@ fi
 
 # ---- element overhead, per buffer -------------------------------------------
 if section chain; then
-  bench "chain/$region" chain "$region" 3000 3
-  bench "chain/system" chain system 3000 3
+  bench "chain/$region" chain "$region" 500 15
+  bench "chain/system" chain system 500 15
 fi
 
 # ---- allocator ---------------------------------------------------------------

@@ -132,6 +132,11 @@ PIPES = [
     ("kmssink-pool", "v4l2src io-mode=dmabuf-import ! kmssink"),
     ("v4l2-dmabuf", "v4l2src io-mode=dmabuf ! kmssink"),
 ]
+CAMERA_PIPES = [
+    ("camera-dmaheapupload",
+     "v4l2src io-mode=dmabuf-import ! dmaheapupload ! fakesink"),
+    ("camera-v4l2-dmabuf", "v4l2src io-mode=dmabuf ! fakesink"),
+]
 
 
 def cpu_data(res, key="cpu_ns"):
@@ -209,11 +214,32 @@ def cpu_section(o, res):
              "x best GStreamer path (median of rounds)"], rows)
 
     rows = []
+    for size in sorted(data, key=lambda s: int(s.split("x")[0])):
+        d = data[size]
+        for p, desc in CAMERA_PIPES:
+            if p not in d:
+                continue
+            c = statistics.median(d[p].values())
+            u = statistics.median(user[size][p].values())
+            rows.append([size, "`%s`" % desc, "%.2f" % c, "%.2f" % u,
+                         "%.2f" % (c - u),
+                         fmt_ratio(paired_ratio(d, p, ("camera-v4l2-dmabuf",)))])
+    if rows:
+        o.p("The camera alone, in the same rounds: the same two ways of "
+            "getting frames out of vivid, into `fakesink` instead of the "
+            "display.")
+        o.p()
+        o.table(["size", "pipeline", "CPU ms/frame (median)",
+                 "user ms/frame (median)", "system ms/frame (cpu - user)",
+                 "x io-mode=dmabuf (median of rounds)"], rows)
+
+    rows = []
     for rid in sorted(k for k in res if k.startswith("chain/")):
         r = res[rid].get("BENCH-CHAIN")
         if not r:
             continue
-        rr = ratio(num(r["upload_ns"]), num(r["identity_ns"]))
+        rr = (num(r["ratio_ppm"]) / 1e6 if "ratio_ppm" in r
+              else ratio(num(r["upload_ns"]), num(r["identity_ns"])))
         rows.append([r["heap"], r["iters"], "%.2f" % (num(r["upload_ns"]) / 1e3),
                      "%.2f" % (num(r["identity_ns"]) / 1e3), fmt_ratio(rr),
                      r["syscalls"]])
@@ -221,7 +247,8 @@ def cpu_section(o, res):
                   "identity, %s (<= 1.05x)" % r["heap"], rr <= 1.05, "%.3fx" % rr)
     if rows:
         o.p("Element overhead alone: a heap buffer pushed from a pad into the "
-            "element, `fakesink` after it; CPU per buffer.")
+            "element, `fakesink` after it; CPU per buffer, alternating blocks "
+            "of about 100 ms, the ratio being the median of 15 rounds'.")
         o.p()
         o.table(["heap", "buffers", "dmaheapupload us", "identity us",
                  "ratio", "system calls"], rows)
@@ -297,8 +324,8 @@ def copy_section(o, res):
     o.p("### Copy path: upstream ignores the pool")
     o.p()
     o.p("System-memory frames copied into heap buffers, as bytes per CPU "
-        "second against `memcpy()` of the same frames into one malloc'd "
-        "frame in the same process (x memcpy: higher is better, 1.0 is "
+        "second against `memcpy()` of the same frames into as many malloc'd "
+        "frames in the same process (x memcpy: higher is better, 1.0 is "
         "memcpy's speed):")
     o.p()
     o.p("- *heap memcpy*: `memcpy()` into heap memories through "
