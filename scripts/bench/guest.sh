@@ -61,22 +61,36 @@ caps_of() {
   echo "video/x-raw,format=$1,width=$2,height=$3$(max_rate "$1" "$2" "$3")"
 }
 
+# The camera's queue says, at debug level 3, when a QBUF brings a dma-buf
+# other than the one its buffer index had (videobuf2 then detaches the old
+# one and attaches and maps the new one): counted per run, out of the QBUFs.
+vb2_debug=/sys/module/videobuf2_common/parameters/debug
+
+# counted ID ARGS...: bench ID ARGS..., then the re-attachments of the run
+counted() {
+  _cid=$1
+  dmesg -c >/dev/null 2>&1
+  bench "$@"
+  echo "R $_cid BENCH-REATTACH changed=$(dmesg | grep -c 'buffer for plane 0 changed') qbuf=$(dmesg | grep -c 'vb2_core_qbuf: qbuf of buffer')"
+}
+
 # ---- per-frame counts on the zero-copy path ---------------------------------
 # camera -> dmaheapupload -> display, per heap, format and size. vkms may not
 # scan out every format: then fakesink, which does not touch the frames.
 if section count; then
+  [ -w $vb2_debug ] && echo 3 >$vb2_debug
   for size in 640x480 1920x1080; do
     w=${size%x*} h=${size#*x}
     for fmt in BGRx NV12; do
       caps=$(caps_of $fmt "$w" "$h")
       for heap in "$region" system; do
-        bench "count/$heap/$fmt/$size/kmssink" pipe 10 40 \
+        counted "count/$heap/$fmt/$size/kmssink" pipe 10 40 \
           v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
           ! dmaheapupload name=up heap="$heap" \
           ! kmssink driver-name=vkms sync=false >$B/res
         if grep -q BENCH-ERROR $B/res; then
-          sed 's/^/BENCH-INFO fallback to fakesink: /' $B/res
-          bench "count/$heap/$fmt/$size/fakesink" pipe 10 40 \
+          grep BENCH-ERROR $B/res | sed 's/^/BENCH-INFO fallback to fakesink: /'
+          counted "count/$heap/$fmt/$size/fakesink" pipe 10 40 \
             v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
             ! dmaheapupload name=up heap="$heap" ! fakesink sync=false
         else
@@ -84,7 +98,16 @@ if section count; then
         fi
       done
     done
+    # GStreamer's own two paths, for the re-attachments
+    caps=$(caps_of BGRx "$w" "$h")
+    counted "import/$size/kmssink-pool" pipe 10 40 \
+      v4l2src device="$cap" io-mode=dmabuf-import ! "$caps" \
+      ! kmssink driver-name=vkms sync=false
+    counted "import/$size/v4l2-dmabuf" pipe 10 40 \
+      v4l2src device="$cap" io-mode=dmabuf ! "$caps" \
+      ! kmssink driver-name=vkms sync=false
   done
+  [ -w $vb2_debug ] && echo 0 >$vb2_debug
 fi
 
 # ---- CPU per frame by pipeline ----------------------------------------------

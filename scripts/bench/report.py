@@ -74,6 +74,13 @@ def fmt_ratio(r):
     return "%.3f" % r
 
 
+def reattach(kinds):
+    r = kinds.get("BENCH-REATTACH")
+    if not r:
+        return "-"
+    return "%s of %s" % (r["changed"], r["qbuf"])
+
+
 def counts_section(o, res):
     o.p("### Steady state per frame: camera -> dmaheapupload -> display")
     o.p()
@@ -96,10 +103,33 @@ def counts_section(o, res):
                      "%g" % vals["mmap_fd"], "%g" % (num(r["munmap"]) / n),
                      "%g" % vals["bytes_copied"], "%g" % vals["sync"],
                      "%g" % (num(r["v4l2"]) / n), "%g" % (num(r["drm"]) / n),
+                     reattach(res[rid]),
                      "%.2f" % (num(r["cpu_ns"]) / n / 1e6)])
     o.table(["heap", "format", "size", "sink", "heap allocs", "mmap (fd)",
              "munmap", "bytes copied", "DMA_BUF_IOCTL_SYNC", "V4L2 ioctls",
-             "DRM ioctls", "CPU ms"], rows)
+             "DRM ioctls", "re-attached QBUFs", "CPU ms"], rows)
+
+    rows = []
+    for rid in sorted(k for k in res if k.startswith("import/")):
+        r = res[rid].get("BENCH-PIPE")
+        if not r:
+            continue
+        _, size, pipe = rid.split("/")
+        n = num(r["frames"])
+        rows.append([size, "`%s`" % dict(PIPES).get(pipe, pipe),
+                     "%g" % (num(r["v4l2"]) / n), "%g" % (num(r["drm"]) / n),
+                     reattach(res[rid]),
+                     "%.2f" % (num(r["cpu_ns"]) / n / 1e6)])
+    if rows:
+        o.p("\"re-attached QBUFs\" counts the V4L2 QBUFs that brought the "
+            "camera's buffer index another dma-buf than it had, out of all "
+            "QBUFs of the run (videobuf2's own count, at its debug level 3): "
+            "each such QBUF detaches the old dma-buf and attaches and maps "
+            "the new one in the kernel. GStreamer's own two paths, the same "
+            "way (BGRx):")
+        o.p()
+        o.table(["size", "pipeline", "V4L2 ioctls", "DRM ioctls",
+                 "re-attached QBUFs", "CPU ms"], rows)
     if rows:
         o.verdict("zero-copy path: 0 allocations, 0 mmaps, 0 bytes copied, "
                   "no sync, per frame", all(v == 0 for v in worst.values()),
