@@ -153,6 +153,24 @@ counts_get (Counts * c)
   c->munmap = __atomic_load_n (&counts.munmap, __ATOMIC_RELAXED);
 }
 
+/* @d = the counts now, less @a */
+static void
+counts_since (Counts * d, const Counts * a)
+{
+  Counts b;
+
+  counts_get (&b);
+  d->ioctl = b.ioctl - a->ioctl;
+  d->heap_alloc = b.heap_alloc - a->heap_alloc;
+  d->buf_sync = b.buf_sync - a->buf_sync;
+  d->buf_set_name = b.buf_set_name - a->buf_set_name;
+  d->drm = b.drm - a->drm;
+  d->v4l2 = b.v4l2 - a->v4l2;
+  d->mmap_fd = b.mmap_fd - a->mmap_fd;
+  d->mmap_anon = b.mmap_anon - a->mmap_anon;
+  d->munmap = b.munmap - a->munmap;
+}
+
 static void
 print_counts (const Counts * a, const Counts * b)
 {
@@ -751,7 +769,7 @@ pool_loop (GstBufferPool * pool, guint iters, Counts * delta)
 {
   gint64 t0, t;
   guint i;
-  Counts a, b;
+  Counts a;
 
   counts_get (&a);
   t0 = cpu_now ();
@@ -763,10 +781,7 @@ pool_loop (GstBufferPool * pool, guint iters, Counts * delta)
     gst_buffer_unref (buf);
   }
   t = cpu_now () - t0;
-  counts_get (&b);
-  delta->ioctl = b.ioctl - a.ioctl;
-  delta->mmap_fd = b.mmap_fd - a.mmap_fd;
-  delta->heap_alloc = b.heap_alloc - a.heap_alloc;
+  counts_since (delta, &a);
   return t;
 }
 
@@ -843,7 +858,7 @@ map_loop (GstMemory * mem, gsize size, guint iters, guint8 val, Counts * d)
 {
   gint64 t0, t;
   guint i;
-  Counts a, b;
+  Counts a;
 
   counts_get (&a);
   t0 = cpu_now ();
@@ -856,9 +871,7 @@ map_loop (GstMemory * mem, gsize size, guint iters, guint8 val, Counts * d)
     gst_memory_unmap (mem, &map);
   }
   t = cpu_now () - t0;
-  counts_get (&b);
-  d->buf_sync = b.buf_sync - a.buf_sync;
-  d->mmap_fd = b.mmap_fd - a.mmap_fd;
+  counts_since (d, &a);
   return t;
 }
 
@@ -1066,7 +1079,7 @@ static gint64
 copy_block (CopyBench * cb, CopyWay way, guint iters, Counts * d)
 {
   gint64 t0;
-  Counts a, b;
+  Counts a;
   guint i;
 
   counts_get (&a);
@@ -1096,10 +1109,7 @@ copy_block (CopyBench * cb, CopyWay way, guint iters, Counts * d)
     }
   }
   t0 = cpu_now () - t0;
-  counts_get (&b);
-  d->buf_sync = b.buf_sync - a.buf_sync;
-  d->heap_alloc = b.heap_alloc - a.heap_alloc;
-  d->mmap_fd = b.mmap_fd - a.mmap_fd;
+  counts_since (d, &a);
   return t0;
 }
 
