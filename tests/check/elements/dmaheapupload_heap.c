@@ -1,4 +1,4 @@
-/* gst-dmaheap: dmaheapupload tests on a real heap
+/* gst-dmaheap: dmaheapupload tests on a heap
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The harness plays the peers of a capture-to-display pipeline: upstream
@@ -6,9 +6,9 @@
  * is offered, fills its buffers), downstream like kmssink (proposes a pool
  * of its own, which is not in the heap, and GstVideoMeta).
  *
- * The heap is the first item of $GST_DMA_HEAP_TEST_HEAPS, else "default",
- * else the first heap present. Without a heap that can be opened the
- * program exits 77 (skipped) and says why.
+ * The heap is the first item of $GST_DMA_HEAP_TEST_HEAPS, else the first
+ * heap present: a fake one of tests/fakeheap, or with
+ * GST_DMA_HEAP_TEST_REAL=1 (the test guest) one of the machine's.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -1384,15 +1384,22 @@ int
 main (int argc, char **argv)
 {
   gchar *reason = NULL;
+  gboolean failed;
   gchar **heaps;
   GString *reasons;
   Suite *s;
   int ret;
 
+  dma_heap_test_setup ("dmaheapupload_heap");
   gst_check_init (&argc, &argv);
 
-  heaps = dma_heap_test_find_heaps (&reason);
+  heaps = dma_heap_test_find_heaps (&reason, &failed);
   if (heaps == NULL) {
+    if (failed || dma_heap_test_strict ()) {
+      g_printerr ("FAIL: dmaheapupload_heap: %s\n", reason);
+      g_free (reason);
+      return 1;
+    }
     g_print ("SKIP: dmaheapupload_heap: %s\n", reason);
     g_free (reason);
     return DMA_HEAP_TEST_SKIP;

@@ -1,9 +1,9 @@
 /* gst-dmaheap: GstDmaHeapBufferPool with real buffers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Needs a heap that can be opened: exits 77 (skipped) without one. The
- * heaps exercised are those of GST_DMA_HEAP_TEST_HEAPS (a heap spec), or
- * every heap present.
+ * Runs on the fake heaps of tests/fakeheap, or on the machine's with
+ * GST_DMA_HEAP_TEST_REAL=1 (the test guest). The heaps exercised are those
+ * of GST_DMA_HEAP_TEST_HEAPS (a heap spec), or every heap present.
  */
 
 #ifdef HAVE_CONFIG_H

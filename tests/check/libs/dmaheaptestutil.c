@@ -7,17 +7,68 @@
 #endif
 
 #include "dmaheaptestutil.h"
+#include "fakeheap.h"
 
 #include <gst/dmaheap/dmaheap.h>
 
 #include <dirent.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 gchar **dma_heap_test_heaps = NULL;
 
+static gboolean fake_active;
+
+gboolean
+dma_heap_test_is_fake (void)
+{
+  return fake_active;
+}
+
+gboolean
+dma_heap_test_strict (void)
+{
+  return fake_active || g_strcmp0 (g_getenv ("GST_DMA_HEAP_TEST_STRICT"),
+      "1") == 0;
+}
+
+void
+dma_heap_test_setup (const gchar * name)
+{
+  gchar reason[512] = "";
+
+  switch (fake_heap_setup (NULL, reason, sizeof (reason))) {
+    case FAKE_HEAP_ACTIVE:
+      fake_active = TRUE;
+      break;
+    case FAKE_HEAP_REAL:
+      fake_active = FALSE;
+      break;
+    default:
+      g_print ("SKIP: %s: %s\n", name, reason);
+      exit (DMA_HEAP_TEST_SKIP);
+  }
+}
+
+/* @spec with the white space around its items taken out */
+static gchar *
+normalise_spec (const gchar * spec)
+{
+  gchar **items = g_strsplit (spec, ",", -1);
+  gchar *ret;
+  guint i;
+
+  for (i = 0; items[i]; i++)
+    g_strstrip (items[i]);
+  ret = g_strjoinv (",", items);
+  g_strfreev (items);
+
+  return ret;
+}
+
 gchar **
-dma_heap_test_find_heaps (gchar ** reason)
+dma_heap_test_find_heaps (gchar ** reason, gboolean * failed)
 {
   const gchar *env = g_getenv ("GST_DMA_HEAP_TEST_HEAPS");
   GError *error = NULL;
@@ -26,6 +77,7 @@ dma_heap_test_find_heaps (gchar ** reason)
   gchar **candidates;
   guint i;
 
+  *failed = FALSE;
   if (env && *env)
     candidates = gst_dma_heap_resolve (env, &error);
   else
@@ -33,8 +85,31 @@ dma_heap_test_find_heaps (gchar ** reason)
 
   if (candidates == NULL) {
     *reason = g_strdup_printf ("no heap to test: %s", error->message);
+    *failed = dma_heap_test_strict () && env && *env;
     g_error_free (error);
     return NULL;
+  }
+
+  /* In strict mode the heaps to test are named exactly, and every one of
+   * them must be there: a heap that went missing is not one test less. */
+  if (dma_heap_test_strict () && env && *env) {
+    gchar *want = normalise_spec (env);
+    gchar *got = g_strjoinv (",", candidates);
+
+    if (strcmp (want, got) != 0) {
+      gchar *present = gst_dma_heap_describe_available ();
+
+      *reason = g_strdup_printf ("GST_DMA_HEAP_TEST_HEAPS is '%s' but only "
+          "'%s' resolve (heaps present: %s)", want, got, present);
+      g_free (present);
+      *failed = TRUE;
+    }
+    g_free (want);
+    g_free (got);
+    if (*failed) {
+      g_strfreev (candidates);
+      return NULL;
+    }
   }
 
   usable = g_ptr_array_new ();
@@ -47,12 +122,22 @@ dma_heap_test_find_heaps (gchar ** reason)
       g_string_append_printf (why, "%s%s", why->len ? "; " : "",
           error->message);
       g_clear_error (&error);
+      /* strict: a heap to test that does not open fails the run */
+      if (dma_heap_test_strict ())
+        *failed = TRUE;
       continue;
     }
     close (fd);
     g_ptr_array_add (usable, g_strdup (candidates[i]));
   }
   g_strfreev (candidates);
+
+  if (*failed) {
+    *reason = g_strdup_printf ("a heap to test does not open: %s", why->str);
+    g_string_free (why, TRUE);
+    g_ptr_array_free (usable, TRUE);
+    return NULL;
+  }
 
   if (usable->len == 0) {
     gchar *present = gst_dma_heap_describe_available ();
@@ -76,19 +161,27 @@ dma_heap_test_main (int argc, char **argv, Suite * (*make_suite) (void),
     const gchar * name)
 {
   gchar *reason = NULL;
+  gboolean failed;
   gchar *heaps;
 
+  dma_heap_test_setup (name);
   gst_check_init (&argc, &argv);
 
-  dma_heap_test_heaps = dma_heap_test_find_heaps (&reason);
+  dma_heap_test_heaps = dma_heap_test_find_heaps (&reason, &failed);
   if (dma_heap_test_heaps == NULL) {
+    if (failed || dma_heap_test_strict ()) {
+      g_printerr ("FAIL: %s: %s\n", name, reason);
+      g_free (reason);
+      return 1;
+    }
     g_print ("SKIP: %s: %s\n", name, reason);
     g_free (reason);
     return DMA_HEAP_TEST_SKIP;
   }
 
   heaps = g_strjoinv (", ", dma_heap_test_heaps);
-  g_print ("%s: testing heaps %s\n", name, heaps);
+  g_print ("%s: testing %s heaps %s\n", name,
+      fake_active ? "fake" : "the machine's", heaps);
   g_free (heaps);
 
   return gst_check_run_suite (make_suite (), name, __FILE__);
@@ -124,8 +217,10 @@ dma_heap_test_count_dmabuf_maps (void)
           NULL));
   lines = g_strsplit (contents, "\n", -1);
   for (i = 0; lines[i]; i++) {
-    /* a dma-buf file is named "/dmabuf:<buffer name>" */
-    if (strstr (lines[i], " /dmabuf:") != NULL)
+    /* a dma-buf file is named "/dmabuf:<buffer name>"; a fake heap's
+     * buffers are files of its pools */
+    if (strstr (lines[i], " /dmabuf:") != NULL ||
+        strstr (lines[i], " " FAKE_HEAP_DIR "/") != NULL)
       n++;
   }
   g_strfreev (lines);
@@ -140,6 +235,14 @@ dma_heap_test_get_buf_name (gint fd)
   gchar *path, *contents = NULL, *ret = NULL;
   gchar **lines;
   guint i;
+
+  if (fake_heap_is_buffer (fd)) {
+    gchar *name = fake_heap_get_buf_name (fd);
+
+    ret = g_strdup (name);
+    free (name);
+    return ret;
+  }
 
   path = g_strdup_printf ("/proc/self/fdinfo/%d", fd);
   if (!g_file_get_contents (path, &contents, NULL, NULL)) {

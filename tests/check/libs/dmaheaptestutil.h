@@ -11,12 +11,39 @@ G_BEGIN_DECLS
 /* meson's exit code for a skipped test */
 #define DMA_HEAP_TEST_SKIP 77
 
-/* Heaps to exercise: GST_DMA_HEAP_TEST_HEAPS (a heap spec, every item
- * kept) or else every heap present; only those that open. NULL (and
- * @reason set) when none. */
-gchar **      dma_heap_test_find_heaps (gchar ** reason);
+/* Strict mode: GST_DMA_HEAP_TEST_STRICT=1 (set in the test guest), and
+ * always on the fake heaps, which can do everything a test asks. A test
+ * that cannot do what it exists for (no second heap, no fillable region,
+ * not root...) then fails instead of returning. */
+gboolean      dma_heap_test_strict (void);
 
-/* Runs @suite like GST_CHECK_MAIN does, or exits 77 when no heap opens. */
+/* In a test body: when strict, fail with the message; else log it and
+ * return, the test having checked nothing more. */
+#define DMA_HEAP_TEST_CANNOT(...) G_STMT_START {                      \
+  if (dma_heap_test_strict ()) {                                      \
+    fail (__VA_ARGS__);                                               \
+  } else {                                                            \
+    GST_INFO (__VA_ARGS__);                                           \
+    return;                                                           \
+  }                                                                   \
+} G_STMT_END
+
+/* Sets up the heaps the tests run on: the fake ones (tests/fakeheap),
+ * unless GST_DMA_HEAP_TEST_REAL=1 asks for the machine's. Exits 77 when
+ * the fake heaps cannot be set up here. Call first in main(). */
+void          dma_heap_test_setup (const gchar * name);
+
+/* Whether the tests run on the fake heaps. */
+gboolean      dma_heap_test_is_fake (void);
+
+/* Heaps to exercise: GST_DMA_HEAP_TEST_HEAPS (a heap spec) or else every
+ * heap present; only those that open. NULL (and @reason set) when none. In
+ * strict mode, a heap of GST_DMA_HEAP_TEST_HEAPS that is missing or does
+ * not open is a failure: NULL, @reason set and @failed TRUE. */
+gchar **      dma_heap_test_find_heaps (gchar ** reason, gboolean * failed);
+
+/* Runs @suite like GST_CHECK_MAIN does, on the fake heaps unless
+ * GST_DMA_HEAP_TEST_REAL=1; exits 77 when no heap opens (1 in strict mode). */
 int           dma_heap_test_main (int argc, char **argv,
                                   Suite * (*make_suite) (void),
                                   const gchar * name);
@@ -28,11 +55,12 @@ extern gchar **dma_heap_test_heaps;
 guint         dma_heap_test_count_fds (void);
 
 /* Number of dma-buf mappings of this process (lines of /proc/self/maps
- * whose file is a dma-buf). */
+ * whose file is a dma-buf, of the kernel or of a fake heap). */
 guint         dma_heap_test_count_dmabuf_maps (void);
 
 /* The name the kernel has for the dma-buf of @fd (from
- * /proc/self/fdinfo), or NULL. */
+ * /proc/self/fdinfo), or NULL. On a fake heap, the name the process gave
+ * it with DMA_BUF_SET_NAME as the fake kept it. */
 gchar *       dma_heap_test_get_buf_name (gint fd);
 
 /* Contents of /sys/kernel/debug/dma_buf/bufinfo, or NULL when debugfs is
