@@ -74,6 +74,8 @@ def main():
     for t in tests:
         name = prefix + t["name"]
         env = {k: guest_path(v) for k, v in (t.get("env") or {}).items()}
+        # the guest's heaps, never the fake ones; no test may pass unasserted
+        env.update(GST_DMA_HEAP_TEST_REAL="1", GST_DMA_HEAP_TEST_STRICT="1")
         env.update(extra_env)
         registry = "/tmp/registry/%s.registry" % name.replace("/", "_")
         env["GST_REGISTRY"] = registry
