@@ -410,7 +410,11 @@ gst_dma_heap_buffer_pool_alloc_buffer (GstBufferPool * pool,
         GST_VIDEO_INFO_HEIGHT (&self->info),
         GST_VIDEO_INFO_N_PLANES (&self->info), self->info.offset,
         self->info.stride);
+#if GST_CHECK_VERSION (1, 28, 0)
+    gst_video_meta_set_alignment_full (meta, &self->video_align);
+#else
     gst_video_meta_set_alignment (meta, self->video_align);
+#endif
   }
 
   if (self->starting) {

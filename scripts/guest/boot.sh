@@ -79,7 +79,7 @@ shares=(--share "$rootfs:rootfs" --share "$top:src" --share "$job:job")
 
 # GStreamer registries the guest printed in earlier boots go back in
 # (scripts/guest/guest-lib.sh); new ones are taken from the console.
-regdir=$GUEST/registry
+regdir=$GUEST_REGISTRY
 mkdir -p "$regdir"
 rm -rf "$job/registry"
 mkdir -p "$job/registry"

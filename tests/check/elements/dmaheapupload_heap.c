@@ -1095,8 +1095,13 @@ wait_state (GstElement * pipeline, GstState state)
   GstStateChangeReturn ret;
 
   ret = gst_element_set_state (pipeline, state);
+#if GST_CHECK_VERSION (1, 28, 0)
+  fail_if (ret == GST_STATE_CHANGE_FAILURE, "cannot go to %s",
+      gst_state_get_name (state));
+#else
   fail_if (ret == GST_STATE_CHANGE_FAILURE, "cannot go to %s",
       gst_element_state_get_name (state));
+#endif
   ret = gst_element_get_state (pipeline, &current, NULL, 30 * GST_SECOND);
   fail_unless_equals_int (ret, GST_STATE_CHANGE_SUCCESS);
   fail_unless_equals_int (current, state);
