@@ -195,14 +195,16 @@ expect_attached() {
 cap_dev=$(vivid_capture)
 cap_contig=$(vivid_capture_contig)
 out_dev=$(vivid_output)
-all_heaps=$(heaps_for_tests | tr '\n' ' ')
-named=$(heaps_named | tr '\n' ' ')
-cma_heaps=$(heaps_for_tests | grep -v -x system | tr '\n' ' ')
-# The default area under its legacy name too (a comma in it: linux,cma@...)
-legacy=$(heaps_all | while read -r h; do is_legacy_default "$h" && echo "$h"; done | tr '\n' ' ')
-region=$(echo $named | tr ' ' '\n' | grep '^camera@' | head -n 1)
-[ -n "$region" ] || region=$(echo $named | cut -d' ' -f1)
-[ -n "$region" ] || region=default_cma_region
+# The heaps are the ones the rig's layout declares (the host wrote them
+# into the job), never what the guest happens to have: a declared heap
+# that is missing fails its checks instead of removing them.
+. /mnt/src/scripts/guest/plan.sh
+plan_heaps $(cat /mnt/job/heaps.declared)
+all_heaps=$plan_all
+named=$plan_named
+cma_heaps=$plan_cma
+legacy=$plan_legacy
+region=$plan_region
 
 check_devices() {
   ck_begin devices || return 0
@@ -216,10 +218,15 @@ check_devices() {
   echo "GUEST-INFO devices DRM: $(cat /sys/kernel/debug/dri/*/name 2>/dev/null | cut -d' ' -f1 | tr '\n' ' ')"
   [ -n "$_vkms" ] || ck_fail "no vkms DRM device"
   [ -r /sys/kernel/debug/dma_buf/bufinfo ] || ck_fail "no dma_buf/bufinfo in debugfs"
-  for h in system default_cma_region $named; do
-    [ -e "$HEAP_DIR/$h" ] || ck_fail "no heap $h"
+  # exactly the heaps the layout declares
+  for h in $(cat /mnt/job/heaps.declared); do
+    [ -c "$HEAP_DIR/$h" ] || ck_fail "declared heap $h is not in $HEAP_DIR"
   done
-  [ -n "$named" ] || ck_fail "no named region heap"
+  for h in $(heaps_all); do
+    grep -q -x -F -e "$h" /mnt/job/heaps.declared ||
+      ck_fail "heap $h is in $HEAP_DIR but the layout does not declare it"
+  done
+  [ -n "$named" ] || ck_fail "the layout declares no named region heap"
   ck_end
 }
 
@@ -429,17 +436,7 @@ check_camera_cycles() {
 
 # --- the plan ---------------------------------------------------------------
 
-plan="devices gst-inspect-dmaheapupload"
-for h in $all_heaps; do plan="$plan camera-kms[$h]"; done
-for h in $cma_heaps; do plan="$plan camera-contig-kms[$h]"; done
-for h in $all_heaps $legacy; do plan="$plan testsrc-kms[$h,640x480]"; done
-plan="$plan testsrc-kms[$region,1366x768] testsrc-kms[$region,642x482]"
-for f in BGRx NV12 YUY2; do plan="$plan testsrc-v4l2sink[$f,640x480]"; done
-plan="$plan testsrc-v4l2sink[NV12,642x482]"
-for f in BGRx NV12 YUY2; do
-  for s in 640x480 1366x768 642x482; do plan="$plan pixels[$f,$s]"; done
-done
-plan="$plan kms-crc[$region] bytes[$region] long-run[$region] camera-cycles[$region]"
+plan=$(plan_checks | tr '\n' ' ')
 sel=
 for c in $plan; do selected "$c" && sel="$sel $c"; done
 echo "GUEST-CHECKS$sel"

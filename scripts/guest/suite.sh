@@ -17,7 +17,7 @@
 # see the same plugins, so the emulated CPU scans the plugins once.
 #
 # Prints
-#   GUEST-HEAPS name,name,...
+#   GUEST-HEAPS-PRESENT name,name,...   (every entry of /dev/dma_heap)
 #   GUEST-TEST NAME EXIT-STATUS SECONDS
 #   GUEST-TESTLOG NAME line       (last lines of the output of a test that
 #                                  did not exit 0)
@@ -27,9 +27,15 @@
 # another build: the AddressSanitizer one at /mnt/asan.
 suite_tests=${SUITE_TESTS:-/mnt/job/tests.sh}
 suite_dir=${SUITE_DIR:-/mnt/build}
-suite_heaps=$(heaps_for_tests | tr '\n' ' ')
+# The heaps come from the rig's layout (the host wrote them into the job):
+# a declared heap that is missing here fails its tests, it does not
+# remove them. What /dev/dma_heap really holds is reported for the host to
+# compare.
+. /mnt/src/scripts/guest/plan.sh
+plan_heaps $(cat /mnt/job/heaps.declared)
+suite_heaps=$(echo $plan_all)
 suite_list=$(echo $suite_heaps | tr ' ' ',')
-echo "GUEST-HEAPS $suite_list"
+echo "GUEST-HEAPS-PRESENT $(heaps_all | tr '\n' ',' | sed 's/,$//')"
 mkdir -p /tmp/registry /tmp/testlogs
 
 # run_one NAME TIMEOUT HEAPLIST COMMAND...
