@@ -101,14 +101,15 @@ parse_header (const uint8_t * data, size_t size, Header * h)
 
 /* GStreamer's caps parser backtracks over unclosed brackets: a few
  * hundred bytes of nested "[\"..." take it longer than the time limit of an
- * input. Its speed is not what this target is about. */
+ * input (16 of them took 0.44 s of CPU here, over 10 s on a loaded
+ * machine). Its speed is not what this target is about. */
 static gboolean
 too_many_brackets (const gchar * str)
 {
   guint n = 0;
 
   for (; *str; str++) {
-    if (strchr ("[{<(", *str) && ++n > 16)
+    if (strchr ("[{<(", *str) && ++n > 10)
       return TRUE;
   }
 
