@@ -79,6 +79,9 @@ V4L2_PINNED=" GstV4l2Src GstV4l2Sink GstV4l2BufferPool GstV4l2Allocator GstCaps 
 # check_leaks FILE: every object finalized and every fd closed after the
 # pipeline, apart from what leaked v4l2 elements pin.
 check_leaks() {
+  # with no leaks tracer there would be no object-alive lines either
+  grep -q '^PROBE-TRACERS .*leaks' "$1" ||
+    ck_fail "the leaks tracer was not active ($(grep -m1 '^PROBE-TRACERS' "$1"))"
   _alive=$(grep -o 'object-alive, type-name=(string)[A-Za-z0-9_]*' "$1" | cut -d')' -f2 | sort)
   _v4l2=$(echo "$_alive" | grep -c '^GstV4l2S')
   _fds=$(sed -n 's/^PROBE-FDS //p' "$1")
@@ -123,6 +126,37 @@ sink_field() {
 
 stat_field() {
   probe_stat "$@"
+}
+
+# run_stat FILE RUN ELEMENT KEY: a field of the "stats" of ELEMENT at the
+# end of run RUN (probe -r)
+run_stat() {
+  sed -E -n "s/^PROBE-RUNSTATS run=$2 name=$3 .*[ ,]$4=\([a-z0-9]+\)(\"[^\"]*\"|[^,;]*).*/\1/p" "$1" |
+    head -n 1 | sed -e 's/^"//' -e 's/"$//' -e 's/\\\(.\)/\1/g'
+}
+
+# run_sink FILE RUN SINK KEY: buffers= or dmabuf= of SINK in run RUN
+run_sink() {
+  awk -v run="run=$2" -v sink="name=$3" -v key="$4" '
+    $1 == "PROBE-RUN" && $2 == run && $3 == sink {
+      for (i = 4; i <= NF; i++)
+        if (index($i, key "=") == 1) { print substr($i, length(key) + 2); exit }
+    }' "$1"
+}
+
+# The resident memory a long run may gain once the pool and the display
+# are set up: 64 KiB over the whole run, about 24 bytes a frame for 2700
+# frames. A leak of a frame's worth of bookkeeping (a caps, a structure,
+# a buffer struct: 100 bytes and more) goes over it; at 30 fps the budget
+# is what a day's run of 2.6 million frames may gain in all if nothing
+# grows per frame.
+RSS_BUDGET_KB=64
+
+# rss_growth SAMPLES: kB the resident memory rose from the first of the
+# PROBE-SAMPLE lines to the highest later one
+rss_growth() {
+  echo "$1" | field_values rss-kb | awk 'NR == 1 { first = $1; max = $1 }
+    $1 > max { max = $1 } END { print max - first }'
 }
 
 sum_of() {
@@ -395,7 +429,8 @@ check_long_run() {
   expect_zero_copy "$pout" "$_heap" $LONG_FRAMES
   expect_eq "frames rendered by kmssink" "$(stat_field "$pout" kms rendered)" $LONG_FRAMES
   _mems=$(sink_field "$pout" kms memories)
-  [ "${_mems:-99}" -le 16 ] || ck_fail "the sink saw $_mems distinct memories (the pool was not reused)"
+  # distinct dma-bufs (by inode): a pool that reallocated would show many
+  [ "${_mems:-99}" -le 16 ] || ck_fail "the sink saw $_mems distinct dma-bufs (the pool was not reused)"
   # samples 2..10: the first one may still see the pool and display grow
   _samples=$(grep '^PROBE-SAMPLE' "$pout" | sed -n '2,$p')
   expect_eq "samples" "$(echo "$_samples" | grep -c .)" 9
@@ -403,9 +438,33 @@ check_long_run() {
   _rss=$(echo "$_samples" | field_values rss-kb)
   _rss_first=$(echo "$_rss" | head -n 1)
   _rss_last=$(echo "$_rss" | tail -n 1)
-  [ $((_rss_last - _rss_first)) -le 1024 ] ||
-    ck_fail "resident memory grew from $_rss_first to $_rss_last kB"
+  _grew=$(rss_growth "$_samples")
+  [ "$_grew" -le $RSS_BUDGET_KB ] ||
+    ck_fail "resident memory grew by $_grew kB (budget $RSS_BUDGET_KB kB): from $_rss_first to $_rss_last kB"
+  # zero-copy seen from the sink too: every frame a dma-buf of the heap
+  expect_sink_heap "$pout" kms "$_heap" $LONG_FRAMES
   echo "GUEST-INFO $ck_name frames=$(stat_field "$pout" kms rendered) copies=$(stat_field "$pout" up copied) memories=$_mems rss-kb=$_rss_first..$_rss_last $(echo "$_samples" | tail -n 1 | cut -d' ' -f3-4,6) $(grep '^PROBE-RESULT' "$pout" | cut -d' ' -f3)"
+  ck_end
+}
+
+# The long run's budget can fail: the same pipeline, shorter, with the
+# probe leaking 1 KiB per frame (-l), must go over it.
+LEAK_FRAMES=${LEAK_FRAMES:-600}
+check_long_run_leak() {
+  _heap=$1
+  ck_begin "long-run-leak[$_heap]" || return 0
+  probe run -t $((LEAK_FRAMES / 5 + 120)) -s $((LEAK_FRAMES / 10)) -l 1024 \
+    v4l2src device="$cap_dev" io-mode=dmabuf-import num-buffers=$LEAK_FRAMES \
+    ! video/x-raw,format=BGRx,width=640,height=480 \
+    ! dmaheapupload name=up heap="$_heap" \
+    ! kmssink name=kms driver-name=vkms sync=false
+  _samples=$(grep '^PROBE-SAMPLE' "$pout" | sed -n '2,$p')
+  expect_eq "samples" "$(echo "$_samples" | grep -c .)" 9
+  _grew=$(rss_growth "$_samples")
+  # 8 intervals of 60 frames leaking 1 KiB each: 480 kB
+  [ "$_grew" -gt $RSS_BUDGET_KB ] ||
+    ck_fail "a leak of 1 KiB per frame grew resident memory by only $_grew kB, within the budget of $RSS_BUDGET_KB kB: the long-run bound cannot fail"
+  echo "GUEST-INFO $ck_name leaking 1 KiB/frame: grew $_grew kB over $((LEAK_FRAMES * 8 / 10)) frames (budget $RSS_BUDGET_KB kB)"
   ck_end
 }
 
@@ -425,7 +484,17 @@ check_camera_cycles() {
     ! kmssink name=kms driver-name=vkms sync=false
   expect_eq "runs" "$(grep -c '^PROBE-CYCLE' "$pout")" 19
   expect_eq "buffers at the sink over the runs" "$(sink_field "$pout" kms buffers)" 100
-  expect_zero_copy "$pout" "$_heap" 5
+  # every run zero-copy: its own stats (reset at each start) and what the
+  # sink got in it
+  _r=1
+  while [ $_r -le 20 ]; do
+    expect_eq "copied in run $_r" "$(run_stat "$pout" $_r up copied)" 0
+    expect_eq "passed-through in run $_r" "$(run_stat "$pout" $_r up passed-through)" 5
+    expect_eq "heap in run $_r" "$(run_stat "$pout" $_r up heap)" "$_heap"
+    expect_eq "dma-bufs at the sink in run $_r" "$(run_sink "$pout" $_r kms dmabuf)" 5
+    _r=$((_r + 1))
+  done
+  expect_sink_heap "$pout" kms "$_heap" 100
   _cycles=$(grep '^PROBE-CYCLE' "$pout")
   expect_constant "$_cycles" "after the runs" dmabuf-fds heap-fds dmabuf-maps
   _f1=$(echo "$_cycles" | head -n 1 | field_values fds)
@@ -458,5 +527,6 @@ done
 check_kms_crc "$region"
 check_bytes
 check_long_run "$region"
+check_long_run_leak "$region"
 check_camera_cycles "$region"
 echo "GUEST-CHECKS-DONE"

@@ -61,5 +61,6 @@ plan_checks() {
   echo "kms-crc[$plan_region]"
   echo "bytes[$plan_region]"
   echo "long-run[$plan_region]"
+  echo "long-run-leak[$plan_region]"
   echo "camera-cycles[$plan_region]"
 }

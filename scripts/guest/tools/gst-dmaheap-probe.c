@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   gst-dmaheap-probe [-t SEC] [-c] [-b N] [-k N] [-p N:FILE] [-s N]
- *                     [-r N] PIPELINE...
+ *                     [-r N] [-l BYTES] PIPELINE...
  *
  *   -t SEC     give up after SEC seconds (default 60): exit status 2
  *   -c         checksum the visible pixels of every video frame each sink
@@ -17,10 +17,21 @@
  *              this process's resources and of the free CMA memory
  *   -r N       run the same pipeline N times to its end, back to NULL in
  *              between (sink counts add up over the runs)
+ *   -l BYTES   leak BYTES of this process's memory for every buffer the
+ *              first sink gets: proves that the checks on resident memory
+ *              can fail
  *
  * Output, one fact per line:
  *   PROBE-SINK name=S buffers=N dmabuf=N memories=N exporters=A,B names=X,Y
- *              span=SECONDS (from the first buffer to the last)
+ *              span=SECONDS (from the first buffer to the last);
+ *              memories counts distinct dma-bufs by inode (a freed and
+ *              reallocated GstMemory may come back at the same address),
+ *              other memories by address
+ *   PROBE-RUN run=N name=S buffers=N dmabuf=N   (with -r: what sink S got in
+ *              run N alone), followed by that run's PROBE-RUNSTATS lines
+ *   PROBE-RUNSTATS run=N name=E STRUCTURE   (the "stats" at the end of run N)
+ *   PROBE-TRACERS name,name    the active tracers (the leak checks need
+ *              "leaks" among them)
  *   PROBE-SUM name=S frames=N sha1=HEX
  *   PROBE-STATS name=E STRUCTURE      (every element with a "stats"
  *                                     structure property, read at the end)
@@ -43,6 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <gst/gst.h>
 #include <gst/allocators/allocators.h>
@@ -57,6 +69,8 @@ typedef struct
   gboolean first;
   guint64 buffers;
   guint64 dmabuf;
+  guint64 run_buffers;
+  guint64 run_dmabuf;
   GHashTable *memories;
   GPtrArray *exporters;
   GPtrArray *buf_names;
@@ -73,6 +87,8 @@ static gint opt_png_at = -1;
 static gint opt_sample_every;
 static guint opt_runs = 1;
 static gchar *opt_png_file;
+static gint opt_leak;
+static GSList *leaked;
 static GMutex print_lock;
 
 static void
@@ -391,18 +407,38 @@ on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   if (si->buffers == 1)
     si->first_time = si->last_time;
   if (gst_buffer_n_memory (buf) > 0) {
+    struct stat st;
+    gint64 key;
+
     mem = gst_buffer_peek_memory (buf, 0);
-    g_hash_table_add (si->memories, mem);
+    key = (gint64) (guintptr) mem;
     if (gst_is_dmabuf_memory (mem)) {
+      gint fd = gst_dmabuf_memory_get_fd (mem);
+
       si->dmabuf++;
-      read_fdinfo (si, gst_dmabuf_memory_get_fd (mem));
+      si->run_dmabuf++;
+      read_fdinfo (si, fd);
+      /* a dma-buf is one inode of the dma-buf file system as long as it
+       * lives; negative keys keep them apart from addresses */
+      if (fstat (fd, &st) == 0)
+        key = -(gint64) st.st_ino - 1;
     }
+    if (!g_hash_table_contains (si->memories, &key))
+      g_hash_table_add (si->memories, g_memdup2 (&key, sizeof key));
   }
+  si->run_buffers++;
   if (opt_checksum)
     checksum_frame (si, pad, buf);
 
   if (si->first) {
     g_mutex_lock (&print_lock);
+    if (opt_leak > 0) {
+      gchar *lost = g_malloc (opt_leak);
+
+      /* touched, so that it is resident */
+      memset (lost, 0x5a, opt_leak);
+      leaked = g_slist_prepend (leaked, lost);
+    }
     if (si->buffers == (guint64) opt_bufinfo_at)
       print_file ("PROBE-BUFINFO", "/sys/kernel/debug/dma_buf/bufinfo");
     if (si->buffers == (guint64) opt_crc_at)
@@ -452,7 +488,8 @@ attach_to_sinks (GstElement * pipeline)
 
       si->element = gst_object_ref (e);
       si->name = gst_object_get_name (GST_OBJECT (e));
-      si->memories = g_hash_table_new (NULL, NULL);
+      si->memories = g_hash_table_new_full (g_int64_hash, g_int64_equal,
+          g_free, NULL);
       si->exporters = g_ptr_array_new_with_free_func (g_free);
       si->buf_names = g_ptr_array_new_with_free_func (g_free);
       si->sum = g_checksum_new (G_CHECKSUM_SHA1);
@@ -475,6 +512,7 @@ attach_to_sinks (GstElement * pipeline)
 static void
 print_stats (const GValue * item, gpointer user_data)
 {
+  const gchar *prefix = user_data;
   GstElement *e = g_value_get_object (item);
   GParamSpec *pspec;
   GstStructure *s = NULL;
@@ -488,10 +526,54 @@ print_stats (const GValue * item, gpointer user_data)
     return;
   str = gst_structure_to_string (s);
   name = gst_object_get_name (GST_OBJECT (e));
-  g_print ("PROBE-STATS name=%s %s\n", name, str);
+  g_print ("%s name=%s %s\n", prefix, name, str);
   g_free (name);
   g_free (str);
   gst_structure_free (s);
+}
+
+/* With -r: what each sink got in this run, and the stats of this run (the
+ * element resets them at each start), read before the pipeline stops. */
+static void
+print_run (GstElement * pipeline, GPtrArray * sinks, guint run)
+{
+  GstIterator *it;
+  gchar *prefix;
+  guint i;
+
+  g_mutex_lock (&print_lock);
+  for (i = 0; i < sinks->len; i++) {
+    SinkInfo *si = g_ptr_array_index (sinks, i);
+
+    g_print ("PROBE-RUN run=%u name=%s buffers=%" G_GUINT64_FORMAT
+        " dmabuf=%" G_GUINT64_FORMAT "\n", run, si->name, si->run_buffers,
+        si->run_dmabuf);
+  }
+  prefix = g_strdup_printf ("PROBE-RUNSTATS run=%u", run);
+  it = gst_bin_iterate_recurse (GST_BIN (pipeline));
+  gst_iterator_foreach (it, print_stats, prefix);
+  gst_iterator_free (it);
+  g_free (prefix);
+  g_mutex_unlock (&print_lock);
+}
+
+/* The leak checks read what the leaks tracer says at exit: they need to
+ * know that it is there at all. */
+static void
+print_tracers (void)
+{
+  GList *tracers = gst_tracing_get_active_tracers (), *l;
+  GString *names = g_string_new (NULL);
+
+  for (l = tracers; l; l = l->next) {
+    gchar *name = gst_object_get_name (GST_OBJECT (l->data));
+
+    g_string_append_printf (names, "%s%s", names->len ? "," : "", name);
+    g_free (name);
+  }
+  g_list_free_full (tracers, gst_object_unref);
+  g_print ("PROBE-TRACERS %s\n", names->len ? names->str : "-");
+  g_string_free (names, TRUE);
 }
 
 static void
@@ -562,7 +644,7 @@ main (int argc, char **argv)
   guint i, run;
   FdCounts fds_before, fds_after;
 
-  while ((opt = getopt (argc, argv, "+t:cb:k:p:s:r:")) != -1) {
+  while ((opt = getopt (argc, argv, "+t:cb:k:p:s:r:l:")) != -1) {
     switch (opt) {
       case 't':
         timeout = atoi (optarg);
@@ -585,13 +667,16 @@ main (int argc, char **argv)
       case 'r':
         opt_runs = MAX (atoi (optarg), 1);
         break;
+      case 'l':
+        opt_leak = atoi (optarg);
+        break;
       default:
         return 3;
     }
   }
   if (optind >= argc) {
     g_printerr ("usage: %s [-t SEC] [-c] [-b N] [-k N] [-p N:FILE] [-s N] "
-        "[-r N] PIPELINE...\n", argv[0]);
+        "[-r N] [-l BYTES] PIPELINE...\n", argv[0]);
     return 3;
   }
   if (png_spec) {
@@ -606,6 +691,7 @@ main (int argc, char **argv)
 
   gst_init (NULL, NULL);
   desc = g_strjoinv (" ", argv + optind);
+  print_tracers ();
 
   /* A first pipeline, never started, loads the plugins and whatever they
    * keep for the whole process (the "dmaheap" allocator registered by our
@@ -639,17 +725,24 @@ main (int argc, char **argv)
     }
     status = 2;
     result = "timeout";
+    for (i = 0; i < sinks->len; i++) {
+      SinkInfo *si = g_ptr_array_index (sinks, i);
+
+      si->run_buffers = si->run_dmabuf = 0;
+    }
     gst_element_set_state (pipeline, GST_STATE_PLAYING);
     wait_for_end (bus, deadline, &result, &status);
     if (status != 0)
       break;
+    if (opt_runs > 1)
+      print_run (pipeline, sinks, run);
   }
 
   g_mutex_lock (&print_lock);
   /* Statistics are read while the pipeline still runs, before any
    * element is stopped. */
   it = gst_bin_iterate_recurse (GST_BIN (pipeline));
-  gst_iterator_foreach (it, print_stats, NULL);
+  gst_iterator_foreach (it, print_stats, (gpointer) "PROBE-STATS");
   gst_iterator_free (it);
   g_mutex_unlock (&print_lock);
 
@@ -688,6 +781,8 @@ main (int argc, char **argv)
       fds_before.dmabuf, fds_after.dmabuf, fds_before.heap, fds_after.heap);
 
   g_free (desc);
+  /* kept until here on purpose (-l) */
+  g_slist_free_full (leaked, g_free);
   gst_deinit ();
   return status;
 }
