@@ -373,9 +373,20 @@ check_bytes() {
 
 # A long camera-to-display run: after the first samples (pool filled,
 # display set up), the process's fds, dma-buf mappings and the free CMA
-# memory stay put, and its resident memory does not grow; the sink saw no
-# more distinct memories than the pool holds.
+# memory stay put, and its resident memory grows by less than the budget;
+# the sink saw no more distinct dma-bufs (by inode) than the pool holds.
 LONG_FRAMES=${LONG_FRAMES:-3000}
+# Resident memory may grow by less than this over samples 2..10 (9/10 of
+# the run, 2700 frames by default): about 24 bytes a frame, 2 MB a day at
+# 30 fps. About 12 kB is seen.
+RSS_BUDGET_KB=64
+
+# rss_growth SAMPLES: kB by which rss-kb grew from the first of SAMPLES
+# (PROBE-SAMPLE lines) to the last
+rss_growth() {
+  _rss=$(echo "$1" | field_values rss-kb)
+  echo $(( $(echo "$_rss" | tail -n 1) - $(echo "$_rss" | head -n 1) ))
+}
 check_long_run() {
   _heap=$1
   ck_begin "long-run[$_heap]" || return 0
@@ -396,15 +407,36 @@ check_long_run() {
   _rss=$(echo "$_samples" | field_values rss-kb)
   _rss_first=$(echo "$_rss" | head -n 1)
   _rss_last=$(echo "$_rss" | tail -n 1)
-  [ $((_rss_last - _rss_first)) -le 1024 ] ||
-    ck_fail "resident memory grew from $_rss_first to $_rss_last kB"
+  [ "$(rss_growth "$_samples")" -lt $RSS_BUDGET_KB ] ||
+    ck_fail "resident memory grew from $_rss_first to $_rss_last kB (budget $RSS_BUDGET_KB kB)"
   echo "GUEST-INFO $ck_name frames=$(stat_field "$pout" kms rendered) copies=$(stat_field "$pout" up copied) memories=$_mems rss-kb=$_rss_first..$_rss_last $(echo "$_samples" | tail -n 1 | cut -d' ' -f3-4,6) $(grep '^PROBE-RESULT' "$pout" | cut -d' ' -f3)"
   ck_end
 }
 
+# The long-run bound can trip: the same sampling, on a test-source pipeline
+# whose probe leaks 256 bytes a frame (GST_DMAHEAP_PROBE_LEAK), goes over
+# the budget.
+check_rss_bound_trips() {
+  ck_begin "rss-bound-trips[$region]" || return 0
+  export GST_DMAHEAP_PROBE_LEAK=256
+  probe run -t $((LONG_FRAMES / 5 + 120)) -s $((LONG_FRAMES / 10)) \
+    videotestsrc num-buffers=$LONG_FRAMES \
+    ! video/x-raw,format=BGRx,width=64,height=48 \
+    ! dmaheapupload name=up heap="$region" ! fakesink name=sink sync=false
+  unset GST_DMAHEAP_PROBE_LEAK
+  _samples=$(grep '^PROBE-SAMPLE' "$pout" | sed -n '2,$p')
+  expect_eq "samples" "$(echo "$_samples" | grep -c .)" 9
+  _grew=$(rss_growth "$_samples")
+  [ "${_grew:-0}" -ge $RSS_BUDGET_KB ] ||
+    ck_fail "leaking 256 bytes a frame, resident memory grew by $_grew kB only: the $RSS_BUDGET_KB kB bound would not trip"
+  echo "GUEST-INFO $ck_name leak=256B/frame rss-growth-kb=$_grew budget-kb=$RSS_BUDGET_KB"
+  ck_end
+}
+
 # One camera-to-display pipeline taken to its end and back to NULL 20
-# times: after each run the same dma-buf fds, heap nodes and dma-buf
-# mappings are open. (GStreamer 1.22's v4l2src keeps its pool and the
+# times: each run zero-copy (the element's statistics of every run, and
+# the sink's dma-bufs over all of them); after each run the same dma-buf
+# fds, heap nodes and dma-buf mappings are open. (GStreamer 1.22's v4l2src keeps its pool and the
 # allocator it was given at every start; dmaheapupload gives it the same
 # allocator each time, so no heap node piles up. The fds v4l2src keeps for
 # itself are reported.)
@@ -417,8 +449,20 @@ check_camera_cycles() {
     ! dmaheapupload name=up heap="$_heap" \
     ! kmssink name=kms driver-name=vkms sync=false
   expect_eq "runs" "$(grep -c '^PROBE-CYCLE' "$pout")" 19
-  expect_eq "buffers at the sink over the runs" "$(sink_field "$pout" kms buffers)" 100
+  expect_sink_heap "$pout" kms "$_heap" 100
   expect_zero_copy "$pout" "$_heap" 5
+  # runs 1..19 (the 20th is the PROBE-STATS above)
+  _r=1
+  while [ $_r -le 19 ]; do
+    grep "^PROBE-RUN-STATS run=$_r name=" "$pout" |
+      sed 's/^PROBE-RUN-STATS run=[0-9]* /PROBE-STATS /' >"$pout.run"
+    _c=$(stat_field "$pout.run" up copied)
+    _p=$(stat_field "$pout.run" up passed-through)
+    _h=$(stat_field "$pout.run" up heap)
+    [ "$_c" = 0 ] && [ "$_p" = 5 ] && [ "$_h" = "$_heap" ] ||
+      ck_fail "run $_r: copied '$_c', passed-through '$_p', heap '$_h'; want 0, 5, $_heap"
+    _r=$((_r + 1))
+  done
   _cycles=$(grep '^PROBE-CYCLE' "$pout")
   expect_constant "$_cycles" "after the runs" dmabuf-fds heap-fds dmabuf-maps
   _f1=$(echo "$_cycles" | head -n 1 | field_values fds)
@@ -439,7 +483,7 @@ plan="$plan testsrc-v4l2sink[NV12,642x482]"
 for f in BGRx NV12 YUY2; do
   for s in 640x480 1366x768 642x482; do plan="$plan pixels[$f,$s]"; done
 done
-plan="$plan kms-crc[$region] bytes[$region] long-run[$region] camera-cycles[$region]"
+plan="$plan kms-crc[$region] bytes[$region] long-run[$region] rss-bound-trips[$region] camera-cycles[$region]"
 sel=
 for c in $plan; do selected "$c" && sel="$sel $c"; done
 echo "GUEST-CHECKS$sel"
@@ -461,5 +505,6 @@ done
 check_kms_crc "$region"
 check_bytes
 check_long_run "$region"
+check_rss_bound_trips
 check_camera_cycles "$region"
 echo "GUEST-CHECKS-DONE"

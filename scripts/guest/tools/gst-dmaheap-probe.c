@@ -18,13 +18,21 @@
  *   -r N       run the same pipeline N times to its end, back to NULL in
  *              between (sink counts add up over the runs)
  *
+ * GST_DMAHEAP_PROBE_LEAK=BYTES (for the check that shows the long-run
+ * memory bound can trip): the first sink leaks BYTES of touched memory per
+ * buffer.
+ *
  * Output, one fact per line:
  *   PROBE-SINK name=S buffers=N dmabuf=N memories=N exporters=A,B names=X,Y
- *              span=SECONDS (from the first buffer to the last)
+ *              span=SECONDS (from the first buffer to the last);
+ *              memories counts distinct dma-bufs by inode (st_dev, st_ino
+ *              of the fd), other memories by address
  *   PROBE-SUM name=S frames=N sha1=HEX
  *   PROBE-STATS name=E STRUCTURE      (every element with a "stats"
  *                                     structure property, read at the end)
  *   PROBE-SAMPLE buffers=N fds=N dmabuf-maps=N rss-kb=N cma-free-kb=N
+ *   PROBE-RUN-STATS run=N name=E STRUCTURE  (with -r: as PROBE-STATS, at
+ *              the end of run N, N < the number of runs)
  *   PROBE-CYCLE run=N fds=N dmabuf-fds=N heap-fds=N dmabuf-maps=N
  *              (after run N, back in NULL)
  *   PROBE-FDS before=N after=N dmabuf-before=N dmabuf-after=N
@@ -42,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gst/gst.h>
@@ -72,6 +81,7 @@ static gint opt_crc_at = -1;
 static gint opt_png_at = -1;
 static gint opt_sample_every;
 static guint opt_runs = 1;
+static gsize opt_leak;
 static gchar *opt_png_file;
 static GMutex print_lock;
 
@@ -391,8 +401,18 @@ on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   if (si->buffers == 1)
     si->first_time = si->last_time;
   if (gst_buffer_n_memory (buf) > 0) {
+    struct stat st;
+
     mem = gst_buffer_peek_memory (buf, 0);
-    g_hash_table_add (si->memories, mem);
+    /* a dma-buf is known by its inode: freed and allocated again, a
+     * GstMemory may well get the same address */
+    if (gst_is_dmabuf_memory (mem) &&
+        fstat (gst_dmabuf_memory_get_fd (mem), &st) == 0)
+      g_hash_table_add (si->memories, g_strdup_printf ("dmabuf %"
+              G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT,
+              (guint64) st.st_dev, (guint64) st.st_ino));
+    else
+      g_hash_table_add (si->memories, g_strdup_printf ("mem %p", mem));
     if (gst_is_dmabuf_memory (mem)) {
       si->dmabuf++;
       read_fdinfo (si, gst_dmabuf_memory_get_fd (mem));
@@ -400,6 +420,13 @@ on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   }
   if (opt_checksum)
     checksum_frame (si, pad, buf);
+
+  if (si->first && opt_leak > 0) {
+    /* leaked on purpose, and touched so that it is resident */
+    gpointer leak = g_malloc (opt_leak);
+
+    memset (leak, 0x6b, opt_leak);
+  }
 
   if (si->first) {
     g_mutex_lock (&print_lock);
@@ -452,7 +479,8 @@ attach_to_sinks (GstElement * pipeline)
 
       si->element = gst_object_ref (e);
       si->name = gst_object_get_name (GST_OBJECT (e));
-      si->memories = g_hash_table_new (NULL, NULL);
+      si->memories = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+          NULL);
       si->exporters = g_ptr_array_new_with_free_func (g_free);
       si->buf_names = g_ptr_array_new_with_free_func (g_free);
       si->sum = g_checksum_new (G_CHECKSUM_SHA1);
@@ -472,9 +500,11 @@ attach_to_sinks (GstElement * pipeline)
   return sinks;
 }
 
+/* @user_data: the start of the line, NULL for "PROBE-STATS" */
 static void
 print_stats (const GValue * item, gpointer user_data)
 {
+  const gchar *prefix = user_data ? user_data : "PROBE-STATS";
   GstElement *e = g_value_get_object (item);
   GParamSpec *pspec;
   GstStructure *s = NULL;
@@ -488,7 +518,7 @@ print_stats (const GValue * item, gpointer user_data)
     return;
   str = gst_structure_to_string (s);
   name = gst_object_get_name (GST_OBJECT (e));
-  g_print ("PROBE-STATS name=%s %s\n", name, str);
+  g_print ("%s name=%s %s\n", prefix, name, str);
   g_free (name);
   g_free (str);
   gst_structure_free (s);
@@ -604,6 +634,9 @@ main (int argc, char **argv)
     opt_png_file = colon + 1;
   }
 
+  if (g_getenv ("GST_DMAHEAP_PROBE_LEAK"))
+    opt_leak = g_ascii_strtoull (g_getenv ("GST_DMAHEAP_PROBE_LEAK"), NULL, 10);
+
   gst_init (NULL, NULL);
   desc = g_strjoinv (" ", argv + optind);
 
@@ -629,7 +662,16 @@ main (int argc, char **argv)
   for (run = 1; run <= opt_runs; run++) {
     /* the same pipeline again: back to NULL between runs */
     if (run > 1) {
+      gchar *prefix = g_strdup_printf ("PROBE-RUN-STATS run=%u", run - 1);
       FdCounts c;
+
+      /* each run's statistics, before a restart resets them */
+      g_mutex_lock (&print_lock);
+      it = gst_bin_iterate_recurse (GST_BIN (pipeline));
+      gst_iterator_foreach (it, print_stats, prefix);
+      gst_iterator_free (it);
+      g_mutex_unlock (&print_lock);
+      g_free (prefix);
 
       gst_element_set_state (pipeline, GST_STATE_NULL);
       count_fd_kinds (&c);
