@@ -18,8 +18,10 @@
 # The plugin must be in GStreamer's plugin path: installed, or
 #   export GST_PLUGIN_PATH=<build dir>/gst/dmaheap
 #
-# Exit status: 0 when no pipeline failed and at least one ran, 1 when one
-# failed, 77 when none could run (no heap this user can open).
+# Exit status: 1 when a pipeline failed; else 77 (a skip, for meson) when
+# a line was skipped or none could run; 0 when every line ran and passed.
+# With GST_DMA_HEAP_TEST_STRICT=1 (the test guest), a skipped line is a
+# failure: exit 1. The closing line names the lines skipped, in any mode.
 
 heap=default
 frames=10
@@ -98,7 +100,9 @@ fi
 # --- the lines ------------------------------------------------------------------
 
 n=$frames
-failed=0 ran=0
+failed=0 ran=0 skipped=0 skipped_lines=
+strict=0
+[ "${GST_DMA_HEAP_TEST_STRICT:-}" = 1 ] && strict=1
 
 # line NAME NEEDS DESCRIPTION PIPELINE
 # NEEDS: space-separated among camera, display, output, element:NAME.
@@ -120,7 +124,14 @@ line() {
     esac
   done
   if [ -n "$missing" ]; then
-    echo "SKIP: $name ($missing)"
+    if [ $strict = 1 ]; then
+      echo "FAIL: $name (skipped in strict mode: $missing)"
+      failed=$((failed + 1))
+    else
+      echo "SKIP: $name ($missing)"
+    fi
+    skipped=$((skipped + 1))
+    skipped_lines="$skipped_lines${skipped_lines:+, }$name ($missing)"
     return
   fi
   log=${TMPDIR:-/tmp}/launch-lines.$$.log
@@ -137,12 +148,18 @@ line() {
 }
 
 if [ $list = 0 ]; then
+  why=
   if ! command -v gst-launch-1.0 >/dev/null; then
-    echo "SKIP: all (gst-launch-1.0 is not installed)"
-    exit 77
+    why="gst-launch-1.0 is not installed"
+  elif ! have_heap; then
+    why="no dma-buf heap this user can open in /dev/dma_heap"
   fi
-  if ! have_heap; then
-    echo "SKIP: all (no dma-buf heap this user can open in /dev/dma_heap)"
+  if [ -n "$why" ]; then
+    if [ $strict = 1 ]; then
+      echo "FAIL: all (skipped in strict mode: $why)"
+      exit 1
+    fi
+    echo "SKIP: all ($why)"
     exit 77
   fi
   if ! have_element dmaheapupload; then
@@ -202,7 +219,8 @@ EOF
   exit 0
 fi
 
-echo "$ran pipelines run, $failed failed"
+echo "$ran pipelines run, $failed failed, $skipped skipped${skipped_lines:+: $skipped_lines}"
 [ $failed -gt 0 ] && exit 1
+[ $skipped -gt 0 ] && exit 77
 [ $ran -eq 0 ] && exit 77
 exit 0

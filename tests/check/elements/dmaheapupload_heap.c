@@ -26,6 +26,10 @@
 #include <gst/dmaheap/dmaheap.h>
 
 #include "../libs/dmaheaptestutil.h"
+#include "fakeheap.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #define MISSING_HEAP    "no-such-heap-x"
 #define DEFAULT_MIN     2       /* the element's min-buffers default */
@@ -849,6 +853,39 @@ pushes_to_exhaust (const gchar * heap)
   return failing / BIG_SIZE + 2;
 }
 
+/* A heap that cannot be filled here (the system heap, or a region too big
+ * to fill) is made to run out after this many allocations instead. */
+#define INJECT_AFTER    6
+
+/* A heap other than @heap that opens, @prefer if it does; NULL when none. */
+static gchar *
+other_heap (const gchar * heap, const gchar * prefer)
+{
+  gchar **present = gst_dma_heap_list (NULL);
+  gchar *other = NULL;
+  guint i;
+
+  for (i = 0; present && present[i] && !other; i++) {
+    gint fd;
+
+    if (strcmp (present[i], heap) == 0)
+      continue;
+    if (prefer && strcmp (present[i], prefer) != 0)
+      continue;
+    fd = gst_dma_heap_open (present[i], NULL);
+    if (fd >= 0) {
+      close (fd);
+      other = g_strdup (present[i]);
+    }
+  }
+  g_strfreev (present);
+
+  if (!other && prefer)
+    return other_heap (heap, NULL);
+
+  return other;
+}
+
 /* Pops every message of @bus; fails on an error, counts the warnings of
  * @domain/@code and keeps the text of the last one in @text. */
 static guint
@@ -911,18 +948,22 @@ GST_START_TEST (test_exhausted_mid_stream)
   GstBuffer *in, *out;
   GstHarness *h;
   GstBus *bus = NULL;
+  gboolean inject;
   guint fds, maps, limit, n;
 
   limit = pushes_to_exhaust (test_heap_name);
-  if (limit == 0) {
-    GST_INFO ("heap %s is not a region that can be filled here",
-        test_heap_name);
-    return;
+  inject = limit == 0;
+  if (inject) {
+    GST_INFO ("heap %s cannot be filled here: it runs out after %u "
+        "allocations", test_heap_name, INJECT_AFTER);
+    limit = INJECT_AFTER + 2;
   }
 
   fds = dma_heap_test_count_fds ();
   maps = dma_heap_test_count_dmabuf_maps ();
 
+  if (inject)
+    dma_heap_test_fail_alloc_after (test_heap_name, INJECT_AFTER, ENOMEM);
   h = upload_harness (test_heap, FALSE, &bus);
   gst_harness_set_src_caps_str (h, FLAT_CAPS);
   in = zeroed_buffer (BIG_SIZE);
@@ -935,6 +976,7 @@ GST_START_TEST (test_exhausted_mid_stream)
     check_in_heap (out);
     g_queue_push_tail (&held, out);
   }
+  dma_heap_test_fail_alloc_after (test_heap_name, 0, 0);
   GST_INFO ("%u buffers of %d bytes fitted in %s", n, BIG_SIZE,
       test_heap_name);
   fail_unless_equals_int (ret, GST_FLOW_ERROR);
@@ -991,29 +1033,31 @@ GST_END_TEST;
  * with one warning on the bus and the buffers counted. */
 GST_START_TEST (test_exhausted_fallback)
 {
-  const gchar *next_heap = "system";
   GQueue held = G_QUEUE_INIT;
   GstBuffer *in, *out;
   GstHarness *h;
   GstBus *bus = NULL;
-  gchar *spec, *text = NULL;
+  gchar *spec, *text = NULL, *next_heap;
+  gboolean inject;
   guint fds, maps, limit, n, in_first = 0, in_second = 0;
-  gint fd;
+
+  next_heap = other_heap (test_heap_name, "system");
+  dma_heap_test_require (next_heap != NULL, "no heap next to %s to fall "
+      "back to", test_heap_name);
 
   limit = pushes_to_exhaust (test_heap_name);
-  fd = gst_dma_heap_open (next_heap, NULL);
-  if (limit == 0 || fd < 0) {
-    GST_INFO ("heap %s is not a region that can be filled here, or there "
-        "is no %s heap", test_heap_name, next_heap);
-    if (fd >= 0)
-      close (fd);
-    return;
+  inject = limit == 0;
+  if (inject) {
+    GST_INFO ("heap %s cannot be filled here: it runs out after %u "
+        "allocations", test_heap_name, INJECT_AFTER);
+    limit = INJECT_AFTER + 3;
   }
-  close (fd);
 
   fds = dma_heap_test_count_fds ();
   maps = dma_heap_test_count_dmabuf_maps ();
 
+  if (inject)
+    dma_heap_test_fail_alloc_after (test_heap_name, INJECT_AFTER, ENOMEM);
   spec = g_strdup_printf ("%s,%s", test_heap, next_heap);
   h = upload_harness (spec, FALSE, &bus);
   gst_harness_set_src_caps_str (h, FLAT_CAPS);
@@ -1035,6 +1079,7 @@ GST_START_TEST (test_exhausted_fallback)
     }
     g_queue_push_tail (&held, out);
   }
+  dma_heap_test_fail_alloc_after (test_heap_name, 0, 0);
   GST_INFO ("%u buffers in %s, %u in %s", in_first, test_heap_name,
       in_second, next_heap);
   fail_unless (in_first > 0);
@@ -1054,6 +1099,7 @@ GST_START_TEST (test_exhausted_fallback)
   gst_buffer_unref (in);
   teardown_harness (h, bus);
   g_free (spec);
+  g_free (next_heap);
 
   fail_unless_equals_int (dma_heap_test_count_fds (), fds);
   fail_unless_equals_int (dma_heap_test_count_dmabuf_maps (), maps);
@@ -1253,27 +1299,12 @@ GST_START_TEST (test_two_pipelines_two_heaps)
 {
   const gint frames = 60;
   GstElement *p1, *p2, *up1, *up2;
-  gchar **present, *other = NULL;
-  guint fds, maps, i;
+  gchar *other;
+  guint fds, maps;
 
-  present = gst_dma_heap_list (NULL);
-  for (i = 0; present && present[i]; i++) {
-    gint fd;
-
-    if (strcmp (present[i], test_heap_name) == 0)
-      continue;
-    fd = gst_dma_heap_open (present[i], NULL);
-    if (fd >= 0) {
-      close (fd);
-      other = g_strdup (present[i]);
-      break;
-    }
-  }
-  g_strfreev (present);
-  if (!other) {
-    GST_INFO ("no second heap next to %s", test_heap_name);
-    return;
-  }
+  other = other_heap (test_heap_name, NULL);
+  dma_heap_test_require (other != NULL, "no second heap next to %s",
+      test_heap_name);
 
   fds = dma_heap_test_count_fds ();
   maps = dma_heap_test_count_dmabuf_maps ();
@@ -1317,6 +1348,84 @@ GST_START_TEST (test_two_pipelines_two_heaps)
 
 GST_END_TEST;
 
+/* Starts that fail after a node of /dev/dma_heap was opened (a regular
+ * file there opens, and is refused as not a device) leave no fd behind,
+ * five times over, and the element starts on a heap afterwards. */
+GST_START_TEST (test_failed_start_after_open)
+{
+  const gchar *name = "gstcheck-not-a-heap";
+  gchar *path = gst_dma_heap_get_device_path (name);
+  GstElement *element;
+  GstBus *bus;
+  guint fds, i;
+  gint fd, err;
+
+  unlink (path);
+  fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  err = fd < 0 ? errno : 0;
+  g_free (path);
+  dma_heap_test_require (fd >= 0, "cannot create a file in /dev/dma_heap: "
+      "%s", g_strerror (err));
+  close (fd);
+  path = gst_dma_heap_get_device_path (name);
+
+  /* it opens: the start fails past the name checks, at the node */
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  fail_unless (fd >= 0);
+  close (fd);
+
+  element = gst_element_factory_make ("dmaheapupload", NULL);
+  bus = gst_bus_new ();
+  gst_element_set_bus (element, bus);
+  g_object_set (element, "heap", name, NULL);
+
+  /* a first start, for what GStreamer opens once */
+  fail_unless_equals_int (gst_element_set_state (element, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (gst_element_set_state (element, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_bus_set_flushing (bus, FALSE);
+
+  fds = dma_heap_test_count_fds ();
+  for (i = 0; i < 5; i++) {
+    GstMessage *msg;
+    GError *error = NULL;
+
+    fail_unless_equals_int (gst_element_set_state (element,
+            GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL, "no error for heap=\"%s\"", name);
+    gst_message_parse_error (msg, &error, NULL);
+    GST_INFO ("heap=\"%s\": %s", name, error->message);
+    fail_unless (strstr (error->message, name) != NULL, "%s",
+        error->message);
+    g_error_free (error);
+    gst_message_unref (msg);
+    fail_unless_equals_int (gst_element_set_state (element, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+  }
+  fail_unless_equals_int (dma_heap_test_count_fds (), fds);
+
+  fail_unless (unlink (path) == 0);
+  g_free (path);
+
+  /* and on a heap it starts */
+  g_object_set (element, "heap", test_heap, NULL);
+  fail_unless (gst_element_set_state (element, GST_STATE_PAUSED) !=
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (gst_element_set_state (element, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+
+  gst_element_set_bus (element, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  ASSERT_OBJECT_REFCOUNT (element, "dmaheapupload", 1);
+  gst_object_unref (element);
+}
+
+GST_END_TEST;
+
 static Suite *
 dmaheapupload_heap_suite (void)
 {
@@ -1336,6 +1445,7 @@ dmaheapupload_heap_suite (void)
   tcase_add_test (tc, test_renegotiation);
   tcase_add_test (tc, test_fallback_list);
   tcase_add_test (tc, test_heap_refused_in_playing);
+  tcase_add_test (tc, test_failed_start_after_open);
 
   tc = tcase_create ("lifecycle");
   tcase_set_timeout (tc, 600);
@@ -1428,7 +1538,7 @@ main (int argc, char **argv)
   gst_dma_heap_allocator_init_once ();
 
   s = dmaheapupload_heap_suite ();
-  ret = gst_check_run_suite (s, "dmaheapupload_heap", __FILE__);
+  ret = dma_heap_test_run_suite (s, "dmaheapupload_heap", __FILE__);
 
   g_free (test_heap);
   g_free (test_heap_name);

@@ -11,6 +11,7 @@
 #endif
 
 #include "dmaheaptestutil.h"
+#include "fakeheap.h"
 
 #include <gst/allocators/allocators.h>
 #include <gst/dmaheap/dmaheap.h>
@@ -390,75 +391,92 @@ GST_START_TEST (test_recycle_same_memory)
 
 GST_END_TEST;
 
-/* A region too small fails at activation, with numbers */
-GST_START_TEST (test_prealloc_failure)
+/* A region too small fails at activation, with numbers. Tries @heap as it
+ * is, or, with @inject_after, with every allocation after that many failing
+ * with ENOMEM; FALSE when the heap held every buffer. */
+static gboolean
+check_prealloc_failure (const gchar * heap, guint inject_after)
 {
   const guint n = 100, size = 8 << 20;
   gchar *needed = g_strdup_printf ("%" G_GUINT64_FORMAT, (guint64) n * size);
   gchar *each = g_strdup_printf ("%u", size);
   gboolean tested = FALSE;
+  GstAllocator *allocator;
+  GstCaps *caps;
+  GstBufferPool *pool;
+  GError *error;
+  guint before;
+
+  allocator = new_allocator (heap);
+  caps = gst_caps_new_empty_simple ("application/octet-stream");
+  pool = new_pool (allocator, caps, size, n, 0, FALSE);
+
+  before = dma_heap_test_count_fds ();
+  if (inject_after)
+    dma_heap_test_fail_alloc_after (heap, inject_after, ENOMEM);
+  if (gst_buffer_pool_set_active (pool, TRUE)) {
+    fail_if (inject_after, "activated with ENOMEM injected");
+    GST_INFO ("heap %s holds %u buffers of %u bytes: not small", heap, n,
+        size);
+    fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+    goto done;
+  }
+  dma_heap_test_fail_alloc_after (heap, 0, 0);
+  if (inject_after)
+    fail_unless_equals_int (fake_heap_alloc_count (heap), inject_after);
+
+  error = gst_dma_heap_buffer_pool_get_last_error (GST_DMA_HEAP_BUFFER_POOL
+      (pool));
+  fail_unless (error != NULL);
+  GST_INFO ("%s", error->message);
+  fail_unless (error->domain == GST_DMA_HEAP_ERROR);
+  fail_unless_equals_int (error->code, GST_DMA_HEAP_ERROR_NO_MEMORY);
+  fail_unless (strstr (error->message, heap) != NULL, "%s", error->message);
+  fail_unless (strstr (error->message, needed) != NULL, "%s", error->message);
+  fail_unless (strstr (error->message, each) != NULL, "%s", error->message);
+  fail_unless (strstr (error->message, "were allocated") != NULL, "%s",
+      error->message);
+  fail_unless (strstr (error->message, g_strerror (ENOMEM)) != NULL, "%s",
+      error->message);
+  g_error_free (error);
+
+  /* what was preallocated went back to the heap */
+  fail_unless_equals_int (dma_heap_test_count_fds (), before);
+  tested = TRUE;
+
+  /* the heap is usable again */
+  gst_object_unref (pool);
+  pool = new_pool (allocator, caps, size, 1, 0, FALSE);
+  fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+  fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+
+done:
+  dma_heap_test_fail_alloc_after (heap, 0, 0);
+  gst_object_unref (pool);
+  gst_caps_unref (caps);
+  gst_object_unref (allocator);
+  g_free (needed);
+  g_free (each);
+
+  return tested;
+}
+
+GST_START_TEST (test_prealloc_failure)
+{
+  gboolean tested = FALSE;
   guint i;
 
   for (i = 0; dma_heap_test_heaps[i]; i++) {
-    const gchar *heap = dma_heap_test_heaps[i];
-    GstAllocator *allocator;
-    GstCaps *caps;
-    GstBufferPool *pool;
-    GError *error;
-    guint before;
-
-    if (dma_heap_test_is_system (heap))
-      continue;
-
-    allocator = new_allocator (heap);
-    caps = gst_caps_new_empty_simple ("application/octet-stream");
-    pool = new_pool (allocator, caps, size, n, 0, FALSE);
-
-    before = dma_heap_test_count_fds ();
-    if (gst_buffer_pool_set_active (pool, TRUE)) {
-      GST_INFO ("heap %s holds %u buffers of %u bytes: not small", heap, n,
-          size);
-      fail_unless (gst_buffer_pool_set_active (pool, FALSE));
-      goto next;
-    }
-
-    error = gst_dma_heap_buffer_pool_get_last_error (GST_DMA_HEAP_BUFFER_POOL
-        (pool));
-    fail_unless (error != NULL);
-    GST_INFO ("%s", error->message);
-    fail_unless (error->domain == GST_DMA_HEAP_ERROR);
-    fail_unless_equals_int (error->code, GST_DMA_HEAP_ERROR_NO_MEMORY);
-    fail_unless (strstr (error->message, heap) != NULL, "%s", error->message);
-    fail_unless (strstr (error->message, needed) != NULL, "%s",
-        error->message);
-    fail_unless (strstr (error->message, each) != NULL, "%s", error->message);
-    fail_unless (strstr (error->message, "were allocated") != NULL, "%s",
-        error->message);
-    fail_unless (strstr (error->message, g_strerror (ENOMEM)) != NULL, "%s",
-        error->message);
-    g_error_free (error);
-
-    /* what was preallocated went back to the heap */
-    fail_unless_equals_int (dma_heap_test_count_fds (), before);
-    tested = TRUE;
-
-    /* the heap is usable again */
-    gst_object_unref (pool);
-    pool = new_pool (allocator, caps, size, 1, 0, FALSE);
-    fail_unless (gst_buffer_pool_set_active (pool, TRUE));
-    fail_unless (gst_buffer_pool_set_active (pool, FALSE));
-
-  next:
-    gst_object_unref (pool);
-    gst_caps_unref (caps);
-    gst_object_unref (allocator);
+    if (!dma_heap_test_is_system (dma_heap_test_heaps[i]))
+      tested |= check_prealloc_failure (dma_heap_test_heaps[i], 0);
   }
 
-  if (!tested)
-    GST_INFO ("no contiguous heap small enough among the heaps tested");
-
-  g_free (needed);
-  g_free (each);
+  /* no region here is that small: the first heap is made to run out
+   * after three buffers */
+  if (!tested) {
+    GST_INFO ("no contiguous heap small enough: ENOMEM injected");
+    fail_unless (check_prealloc_failure (dma_heap_test_heaps[0], 3));
+  }
 }
 
 GST_END_TEST;
@@ -597,19 +615,27 @@ GST_END_TEST;
 
 /* Threads */
 
-#define N_THREADS       4
-#define N_ROUNDS        300
-#define POOL_MAX        6
+/* Twice as many threads as the pool has buffers: some must wait. Not
+ * more: GStreamer 1.22.0's GstBufferPool itself (gst_buffer_pool_new(), no
+ * code of ours) hangs with seven or more threads waiting on a pool of at
+ * most three buffers, every thread in acquire. */
+#define N_THREADS       6
+#define N_ROUNDS        200
+#define POOL_MAX        3
 
 typedef struct
 {
   GstBufferPool *pool;
   guint id;
   guint rounds;
+  guint waited;                 /* acquires that found the pool at max */
 } Worker;
 
-/* Acquires, stamps the buffer with its id, checks that nobody else wrote
- * it while it was held, releases. */
+static gint outstanding, max_outstanding;
+
+/* Acquires (first without waiting, to see whether the pool is at its
+ * maximum, then waiting for a release if it is), stamps the buffer with
+ * its id, checks that nobody else wrote it while it was held, releases. */
 static gpointer
 worker_run (gpointer data)
 {
@@ -617,56 +643,95 @@ worker_run (gpointer data)
   guint i;
 
   for (i = 0; i < w->rounds; i++) {
+    GstBufferPoolAcquireParams params = {
+      .flags = GST_BUFFER_POOL_ACQUIRE_FLAG_DONTWAIT
+    };
     GstBuffer *buf = NULL;
+    GstFlowReturn ret;
     GstMapInfo map;
-    guint8 mark = (guint8) (w->id * 64 + i % 64);
+    guint8 mark = (guint8) (w->id * 32 + i % 32);
+    gint now, seen;
 
-    if (gst_buffer_pool_acquire_buffer (w->pool, &buf, NULL) != GST_FLOW_OK)
+    ret = gst_buffer_pool_acquire_buffer (w->pool, &buf, &params);
+    if (ret == GST_FLOW_EOS) {
+      /* every buffer is out: this one waits until another thread gives
+       * one back */
+      w->waited++;
+      ret = gst_buffer_pool_acquire_buffer (w->pool, &buf, NULL);
+    }
+    if (ret != GST_FLOW_OK)
       return GINT_TO_POINTER (FALSE);
+
+    now = g_atomic_int_add (&outstanding, 1) + 1;
+    seen = g_atomic_int_get (&max_outstanding);
+    while (now > seen &&
+        !g_atomic_int_compare_and_exchange (&max_outstanding, seen, now))
+      seen = g_atomic_int_get (&max_outstanding);
+
     if (!gst_buffer_map (buf, &map, GST_MAP_WRITE))
       return GINT_TO_POINTER (FALSE);
     memset (map.data, mark, 64);
     map.data[map.size - 1] = mark;
-    g_thread_yield ();
+    /* held long enough for the others to run into the maximum */
+    g_usleep (200);
     if (map.data[0] != mark || map.data[63] != mark ||
         map.data[map.size - 1] != mark) {
       gst_buffer_unmap (buf, &map);
       return GINT_TO_POINTER (FALSE);
     }
     gst_buffer_unmap (buf, &map);
+    g_atomic_int_add (&outstanding, -1);
     gst_buffer_unref (buf);
   }
 
   return GINT_TO_POINTER (TRUE);
 }
 
-/* Several threads acquire from and release to one bounded pool */
+/* Six threads acquire from and release to one pool of at most three
+ * buffers: they wait for each other, never hold more than three, and the
+ * heap is asked for three buffers at most. */
 GST_START_TEST (test_threads_one_pool)
 {
-  GstAllocator *allocator = new_allocator (dma_heap_test_heaps[0]);
+  const gchar *heap = dma_heap_test_heaps[0];
+  GstAllocator *allocator = new_allocator (heap);
   GstCaps *caps = gst_caps_new_empty_simple ("application/octet-stream");
   Worker workers[N_THREADS];
   GThread *threads[N_THREADS];
   GstBufferPool *pool;
-  guint fds, maps, i;
+  guint fds, maps, i, waited = 0;
 
   /* counted with the allocator's heap fd and the pool's own fds */
   pool = new_pool (allocator, caps, 64 * 1024, 2, POOL_MAX, FALSE);
   fds = dma_heap_test_count_fds ();
   maps = dma_heap_test_count_dmabuf_maps ();
+  fake_heap_reset_counts ();
+  outstanding = max_outstanding = 0;
   fail_unless (gst_buffer_pool_set_active (pool, TRUE));
 
   for (i = 0; i < N_THREADS; i++) {
     workers[i].pool = pool;
     workers[i].id = i;
     workers[i].rounds = N_ROUNDS;
+    workers[i].waited = 0;
     threads[i] = g_thread_new ("worker", worker_run, &workers[i]);
   }
-  for (i = 0; i < N_THREADS; i++)
+  for (i = 0; i < N_THREADS; i++) {
     fail_unless (GPOINTER_TO_INT (g_thread_join (threads[i])),
         "worker %u saw a buffer shared or a failed acquire", i);
+    waited += workers[i].waited;
+  }
+  GST_INFO ("%u of %u acquires waited for a release, at most %d buffers "
+      "out, %u allocated", waited, N_THREADS * N_ROUNDS, max_outstanding,
+      fake_heap_alloc_count (heap));
 
-  /* never more buffers than the pool's maximum */
+  /* the maximum was reached and waited on, and never passed */
+  fail_unless (waited > 0, "no acquire ever found the pool at its maximum");
+  fail_unless (max_outstanding <= POOL_MAX, "%d buffers out at once",
+      max_outstanding);
+  fail_unless_equals_int (max_outstanding, POOL_MAX);
+  fail_unless (fake_heap_alloc_count (heap) <= POOL_MAX,
+      "%u allocations for a pool of at most %d buffers",
+      fake_heap_alloc_count (heap), POOL_MAX);
   fail_unless (dma_heap_test_count_fds () <= fds + POOL_MAX);
 
   fail_unless (gst_buffer_pool_set_active (pool, FALSE));
@@ -752,73 +817,87 @@ GST_END_TEST;
 
 /* A pool without a maximum grows until the region is full: acquire
  * returns an error and the pool's last error names the heap; the buffers
- * out stay good and everything goes back. */
-GST_START_TEST (test_grow_until_full)
+ * out stay good and everything goes back. @limit acquires at most; with
+ * @inject_after, the heap runs out after that many allocations. */
+static void
+check_grow_until_full (const gchar * heap, guint limit, guint inject_after)
 {
   const guint size = 4 << 20;
+  GQueue held = G_QUEUE_INIT;
+  GstAllocator *allocator;
+  GstBufferPool *pool;
+  GstBuffer *buf;
+  GstCaps *caps;
+  GError *error;
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint fds, n;
+
+  allocator = new_allocator (heap);
+  caps = gst_caps_new_empty_simple ("application/octet-stream");
+  pool = new_pool (allocator, caps, size, 1, 0, FALSE);
+  fds = dma_heap_test_count_fds ();
+  if (inject_after)
+    dma_heap_test_fail_alloc_after (heap, inject_after, ENOMEM);
+  fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+
+  for (n = 0; n < limit; n++) {
+    buf = NULL;
+    ret = gst_buffer_pool_acquire_buffer (pool, &buf, NULL);
+    if (ret != GST_FLOW_OK)
+      break;
+    g_queue_push_tail (&held, buf);
+  }
+  dma_heap_test_fail_alloc_after (heap, 0, 0);
+  GST_INFO ("%u buffers of %u bytes from %s", n, size, heap);
+  fail_unless_equals_int (ret, GST_FLOW_ERROR);
+  fail_unless (n > 0);
+  if (inject_after)
+    fail_unless_equals_int (n, inject_after);
+
+  error = gst_dma_heap_buffer_pool_get_last_error (GST_DMA_HEAP_BUFFER_POOL
+      (pool));
+  fail_unless (error != NULL);
+  GST_INFO ("%s", error->message);
+  fail_unless (g_error_matches (error, GST_DMA_HEAP_ERROR,
+          GST_DMA_HEAP_ERROR_NO_MEMORY), "%s", error->message);
+  fail_unless (strstr (error->message, heap) != NULL, "%s", error->message);
+  g_error_free (error);
+
+  /* the region gave back what the pool held: it can fill again */
+  g_queue_clear_full (&held, (GDestroyNotify) gst_buffer_unref);
+  fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+  fail_unless_equals_int (dma_heap_test_count_fds (), fds);
+  fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+  buf = acquire (pool);
+  gst_buffer_unref (buf);
+  fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+
+  fail_unless_equals_int (dma_heap_test_count_fds (), fds);
+  gst_object_unref (pool);
+  gst_caps_unref (caps);
+  gst_object_unref (allocator);
+}
+
+GST_START_TEST (test_grow_until_full)
+{
   gboolean tested = FALSE;
   guint i;
 
   for (i = 0; dma_heap_test_heaps[i]; i++) {
-    const gchar *heap = dma_heap_test_heaps[i];
-    gsize failing = dma_heap_test_find_failing_size (heap);
-    GQueue held = G_QUEUE_INIT;
-    GstAllocator *allocator;
-    GstBufferPool *pool;
-    GstBuffer *buf;
-    GstCaps *caps;
-    GError *error;
-    GstFlowReturn ret = GST_FLOW_OK;
-    guint fds, n, limit;
+    gsize failing = dma_heap_test_find_failing_size (dma_heap_test_heaps[i]);
 
     if (failing == 0)
       continue;
-    limit = failing / size + 2;
-
-    allocator = new_allocator (heap);
-    caps = gst_caps_new_empty_simple ("application/octet-stream");
-    pool = new_pool (allocator, caps, size, 1, 0, FALSE);
-    fds = dma_heap_test_count_fds ();
-    fail_unless (gst_buffer_pool_set_active (pool, TRUE));
-
-    for (n = 0; n < limit; n++) {
-      buf = NULL;
-      ret = gst_buffer_pool_acquire_buffer (pool, &buf, NULL);
-      if (ret != GST_FLOW_OK)
-        break;
-      g_queue_push_tail (&held, buf);
-    }
-    GST_INFO ("%u buffers of %u bytes from %s", n, size, heap);
-    fail_unless_equals_int (ret, GST_FLOW_ERROR);
-    fail_unless (n > 0);
-
-    error = gst_dma_heap_buffer_pool_get_last_error (GST_DMA_HEAP_BUFFER_POOL
-        (pool));
-    fail_unless (error != NULL);
-    GST_INFO ("%s", error->message);
-    fail_unless (g_error_matches (error, GST_DMA_HEAP_ERROR,
-            GST_DMA_HEAP_ERROR_NO_MEMORY), "%s", error->message);
-    fail_unless (strstr (error->message, heap) != NULL, "%s", error->message);
-    g_error_free (error);
-
-    /* the region gave back what the pool held: it can fill again */
-    g_queue_clear_full (&held, (GDestroyNotify) gst_buffer_unref);
-    fail_unless (gst_buffer_pool_set_active (pool, FALSE));
-    fail_unless_equals_int (dma_heap_test_count_fds (), fds);
-    fail_unless (gst_buffer_pool_set_active (pool, TRUE));
-    buf = acquire (pool);
-    gst_buffer_unref (buf);
-    fail_unless (gst_buffer_pool_set_active (pool, FALSE));
-
-    fail_unless_equals_int (dma_heap_test_count_fds (), fds);
-    gst_object_unref (pool);
-    gst_caps_unref (caps);
-    gst_object_unref (allocator);
+    check_grow_until_full (dma_heap_test_heaps[i], failing / (4 << 20) + 2,
+        0);
     tested = TRUE;
   }
 
-  if (!tested)
-    GST_INFO ("no region among the heaps tested can be filled here");
+  /* no region here can be filled: the first heap is made to run out */
+  if (!tested) {
+    GST_INFO ("no region can be filled here: ENOMEM injected");
+    check_grow_until_full (dma_heap_test_heaps[0], 8, 5);
+  }
 }
 
 GST_END_TEST;

@@ -2,15 +2,23 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#define _GNU_SOURCE             /* unshare() */
+
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
+
+#include "dmaheaptestutil.h"
 
 #include <gst/check/gstcheck.h>
 #include <gst/dmaheap/dmaheap.h>
 #include <gst/video/video.h>
 
+#include <errno.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static guint
@@ -430,36 +438,78 @@ GST_START_TEST (test_no_caps)
 
 GST_END_TEST;
 
-/* Activation opens the default heap; without heaps it fails with a reason */
-GST_START_TEST (test_activate_without_heap)
+/* Activation opens the default heap; without heaps it fails with a reason.
+ * Run in a child that has no heap: an empty tmpfs on /dev/dma_heap in a
+ * mount namespace of its own when the machine has heaps. */
+#define NO_EMPTY_HEAP_DIR 10
+
+static gint
+activate_without_heap_child (void)
 {
   GstBufferPool *pool;
   GstCaps *caps;
   GError *error;
   gchar **heaps;
+  gint ret = 0;
+
+  if (g_file_test (GST_DMA_HEAP_DIR, G_FILE_TEST_IS_DIR) &&
+      (unshare (CLONE_NEWNS) < 0 ||
+          mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+          mount ("gstcheck", GST_DMA_HEAP_DIR, "tmpfs", MS_NOSUID | MS_NOEXEC,
+              "mode=0755") < 0)) {
+    g_printerr ("cannot put an empty tmpfs on " GST_DMA_HEAP_DIR ": %s\n",
+        g_strerror (errno));
+    return NO_EMPTY_HEAP_DIR;
+  }
 
   heaps = gst_dma_heap_resolve ("default", NULL);
   if (heaps) {
-    GST_INFO ("a default heap exists: covered by the heap tests");
+    g_printerr ("a default heap in an empty " GST_DMA_HEAP_DIR ": %s\n",
+        heaps[0]);
     g_strfreev (heaps);
-    return;
+    return 1;
   }
 
   pool = gst_dma_heap_buffer_pool_new (NULL);
   caps = gst_caps_new_empty_simple ("application/x-foo");
-  fail_unless (configure (pool, caps, 4096, 1, 0, FALSE));
-  fail_if (gst_buffer_pool_set_active (pool, TRUE));
-
-  error =
-      gst_dma_heap_buffer_pool_get_last_error (GST_DMA_HEAP_BUFFER_POOL (pool));
-  fail_unless (error != NULL);
-  fail_unless (error->domain == GST_DMA_HEAP_ERROR);
-  fail_unless (strstr (error->message, "default") != NULL, "%s",
-      error->message);
-  g_error_free (error);
+  if (!configure (pool, caps, 4096, 1, 0, FALSE))
+    ret = 2;
+  else if (gst_buffer_pool_set_active (pool, TRUE))
+    ret = 3;
+  else {
+    error = gst_dma_heap_buffer_pool_get_last_error (GST_DMA_HEAP_BUFFER_POOL
+        (pool));
+    if (error == NULL)
+      ret = 4;
+    else if (error->domain != GST_DMA_HEAP_ERROR ||
+        strstr (error->message, "default") == NULL) {
+      g_printerr ("activation error: %s\n", error->message);
+      ret = 5;
+    }
+    g_clear_error (&error);
+  }
 
   gst_caps_unref (caps);
   gst_object_unref (pool);
+
+  return ret;
+}
+
+GST_START_TEST (test_activate_without_heap)
+{
+  pid_t pid;
+  int status = 0;
+
+  pid = fork ();
+  fail_unless (pid >= 0);
+  if (pid == 0)
+    _exit (activate_without_heap_child ());
+
+  fail_unless (waitpid (pid, &status, 0) == pid);
+  fail_unless (WIFEXITED (status), "the child died");
+  dma_heap_test_require (WEXITSTATUS (status) != NO_EMPTY_HEAP_DIR,
+      "cannot give a child an empty " GST_DMA_HEAP_DIR " (not root?)");
+  fail_unless_equals_int (WEXITSTATUS (status), 0);
 }
 
 GST_END_TEST;
@@ -486,4 +536,11 @@ dmaheappoolconfig_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (dmaheappoolconfig);
+int
+main (int argc, char **argv)
+{
+  gst_check_init (&argc, &argv);
+
+  return dma_heap_test_run_suite (dmaheappoolconfig_suite (),
+      "dmaheappoolconfig", __FILE__);
+}

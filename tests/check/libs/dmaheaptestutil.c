@@ -11,14 +11,89 @@
 
 #include <gst/dmaheap/dmaheap.h>
 
+#include <linux/dma-heap.h>
+
 #include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 gchar **dma_heap_test_heaps = NULL;
 
 static gboolean fake_active;
+
+/* What the tests that skipped said, kept in memory shared with the
+ * processes libcheck forks for them. */
+typedef struct
+{
+  gint n_skipped;
+  gsize len;
+  gchar text[16384];
+} SkipRecord;
+
+static SkipRecord *skips;
+static SkipRecord skips_unshared;
+
+void
+dma_heap_test_skip (const gchar * test, const gchar * format, ...)
+{
+  SkipRecord *r = skips ? skips : &skips_unshared;
+  va_list args;
+  gchar *why;
+  gint n;
+
+  va_start (args, format);
+  why = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_print ("SKIP-REASON: %s: %s\n", test, why);
+  fflush (stdout);
+  GST_INFO ("skipped: %s", why);
+
+  r->n_skipped++;
+  n = g_snprintf (r->text + r->len, sizeof (r->text) - r->len, "%s%s (%s)",
+      r->len ? "; " : "", test, why);
+  if (n > 0)
+    r->len = MIN (r->len + n, sizeof (r->text) - 1);
+  g_free (why);
+}
+
+guint
+dma_heap_test_n_skipped (void)
+{
+  SkipRecord *r = skips ? skips : &skips_unshared;
+
+  return r->n_skipped;
+}
+
+int
+dma_heap_test_run_suite (Suite * suite, const gchar * name,
+    const gchar * fname)
+{
+  int failed;
+
+  if (skips == NULL) {
+    gpointer mem = mmap (NULL, sizeof (SkipRecord), PROT_READ | PROT_WRITE,
+        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    g_assert (mem != MAP_FAILED);
+    skips = mem;
+    /* what was skipped before the suite started */
+    *skips = skips_unshared;
+  }
+
+  failed = gst_check_run_suite (suite, name, fname);
+  if (failed == 0 && skips->n_skipped > 0) {
+    g_print ("SKIP: %s: %d test(s) skipped: %s\n", name, skips->n_skipped,
+        skips->text);
+    return DMA_HEAP_TEST_SKIP;
+  }
+
+  return failed;
+}
 
 gboolean
 dma_heap_test_is_fake (void)
@@ -122,9 +197,13 @@ dma_heap_test_find_heaps (gchar ** reason, gboolean * failed)
       g_string_append_printf (why, "%s%s", why->len ? "; " : "",
           error->message);
       g_clear_error (&error);
-      /* strict: a heap to test that does not open fails the run */
+      /* strict: a heap to test that does not open fails the run; else
+       * it is not tested, and that is said and counted as a skip */
       if (dma_heap_test_strict ())
         *failed = TRUE;
+      else
+        dma_heap_test_skip ("dma_heap_test_find_heaps", "heap %s not "
+            "tested: %s", candidates[i], why->str);
       continue;
     }
     close (fd);
@@ -184,7 +263,7 @@ dma_heap_test_main (int argc, char **argv, Suite * (*make_suite) (void),
       fake_active ? "fake" : "the machine's", heaps);
   g_free (heaps);
 
-  return gst_check_run_suite (make_suite (), name, __FILE__);
+  return dma_heap_test_run_suite (make_suite (), name, __FILE__);
 }
 
 guint
@@ -315,4 +394,38 @@ dma_heap_test_find_failing_size (const gchar * heap)
   gst_object_unref (allocator);
 
   return ret;
+}
+
+static gchar fail_after_heap[256];
+static guint fail_after_n;
+static gint fail_after_err;
+
+static void
+fail_after_observer (int fd, unsigned long request, void *arg,
+    void *user_data)
+{
+  if (request != DMA_HEAP_IOCTL_ALLOC)
+    return;
+  if (fake_heap_alloc_count (fail_after_heap) >= fail_after_n)
+    fake_heap_fail_alloc (fail_after_heap, fail_after_err, -1);
+}
+
+void
+dma_heap_test_fail_alloc_after (const gchar * heap, guint n_ok, gint err)
+{
+  fake_heap_set_observer (NULL, NULL);
+  if (fail_after_heap[0])
+    fake_heap_fail_alloc (fail_after_heap, 0, 0);
+  fail_after_heap[0] = '\0';
+  if (err == 0)
+    return;
+
+  g_strlcpy (fail_after_heap, heap, sizeof (fail_after_heap));
+  fail_after_n = n_ok;
+  fail_after_err = err;
+  fake_heap_reset_counts ();
+  if (n_ok == 0)
+    fake_heap_fail_alloc (fail_after_heap, err, -1);
+  else
+    fake_heap_set_observer (fail_after_observer, NULL);
 }

@@ -17,16 +17,33 @@ G_BEGIN_DECLS
  * not root...) then fails instead of returning. */
 gboolean      dma_heap_test_strict (void);
 
-/* In a test body: when strict, fail with the message; else log it and
- * return, the test having checked nothing more. */
-#define DMA_HEAP_TEST_CANNOT(...) G_STMT_START {                      \
-  if (dma_heap_test_strict ()) {                                      \
-    fail (__VA_ARGS__);                                               \
-  } else {                                                            \
-    GST_INFO (__VA_ARGS__);                                           \
-    return;                                                           \
-  }                                                                   \
+/* In a test body: @cond must hold for the test to do what it exists for.
+ * When it does not: in strict mode the test fails with the message; else
+ * it prints "SKIP-REASON: <test>: <message>", is counted as skipped and
+ * returns. A program run with dma_heap_test_run_suite() then exits 77
+ * (meson's skip) when a test skipped and none failed. */
+#define dma_heap_test_require(cond, ...) G_STMT_START {                \
+  if (G_UNLIKELY (!(cond))) {                                          \
+    if (dma_heap_test_strict ())                                       \
+      fail (__VA_ARGS__);                                              \
+    dma_heap_test_skip (__func__, __VA_ARGS__);                        \
+    return;                                                            \
+  }                                                                    \
 } G_STMT_END
+
+/* Records that test @test skipped, and why (see dma_heap_test_require()).
+ * The record survives libcheck's fork of each test. */
+void          dma_heap_test_skip (const gchar * test, const gchar * format,
+                                  ...) G_GNUC_PRINTF (2, 3);
+
+/* Number of tests that skipped since the suite started. */
+guint         dma_heap_test_n_skipped (void);
+
+/* Runs @suite as gst_check_run_suite() does; returns the number of
+ * failures, or 77 when there was none but a test skipped (the last line
+ * printed then lists the skipped tests and why). */
+int           dma_heap_test_run_suite (Suite * suite, const gchar * name,
+                                       const gchar * fname);
 
 /* Sets up the heaps the tests run on: the fake ones (tests/fakeheap),
  * unless GST_DMA_HEAP_TEST_REAL=1 asks for the machine's. Exits 77 when
@@ -73,5 +90,12 @@ gboolean      dma_heap_test_is_system (const gchar * heap);
 /* A size @heap alone cannot allocate (probing upwards from its region),
  * or 0 when none up to a limit was found. */
 gsize         dma_heap_test_find_failing_size (const gchar * heap);
+
+/* From now on, every DMA_HEAP_IOCTL_ALLOC on @heap fails with @err once
+ * @n_ok of them succeeded (counted from this call): a heap exhausted on
+ * purpose, real or fake. @err 0 stops it. Uses the interposer's observer
+ * and resets its counts. */
+void          dma_heap_test_fail_alloc_after (const gchar * heap, guint n_ok,
+                                              gint err);
 
 G_END_DECLS
