@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gst/dmaheap/gstdmaheap.h>
+#include <gst/video/video.h>
 
 G_BEGIN_DECLS
 
@@ -22,5 +23,20 @@ G_GNUC_INTERNAL
 gchar *   gst_dma_heap_describe_names (const gchar * const * names,
                                        gboolean dir_exists,
                                        const gchar * ignored);
+
+/* The fewest bytes a @width x @height frame of @finfo can take, from the
+ * format's own description (pixel strides, planes, subsampling, sample
+ * depths, tiles), independently of GstVideoInfo, with checked 64-bit
+ * arithmetic. @height is the height of what one buffer holds (a field,
+ * for alternate interlacing), paddings included. @plane_bytes and
+ * @row_bytes (optional) receive the least bytes of each plane and of one
+ * of its rows (0 for a palette). FALSE when the size does not fit in 64
+ * bits. */
+G_GNUC_INTERNAL
+gboolean  gst_dma_heap_video_min_frame_size (const GstVideoFormatInfo * finfo,
+                                             guint64 width, guint64 height,
+                                             guint64 * total,
+                                             guint64 plane_bytes[GST_VIDEO_MAX_PLANES],
+                                             guint64 row_bytes[GST_VIDEO_MAX_PLANES]);
 
 G_END_DECLS
