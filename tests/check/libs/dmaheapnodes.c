@@ -5,7 +5,8 @@
  * (with /dev/zero's numbers) and a symlink to the FIFO are put in the heap
  * directory: opening them fails at once with an error that says what they
  * are, without opening them, and they are not listed as heaps, by the
- * library nor by gst-dmaheap-info. Runs on the fake heaps of tests/fakeheap
+ * library nor by gst-dmaheap-info; a heap node readable (not writable) by
+ * a user's group is enough for that user to allocate. Runs on the fake heaps of tests/fakeheap
  * (whose /dev is private to the test), or in the machine's /dev/dma_heap
  * with GST_DMA_HEAP_TEST_REAL=1 (the test guest). Needs root, for mknod().
  */
@@ -25,12 +26,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SKIP_EXIT 77
@@ -331,6 +334,84 @@ GST_START_TEST (test_heap_opens_read_only)
 
 GST_END_TEST;
 
+/* Least privilege: a node readable by its group only (0640 root:<group>,
+ * as a udev rule with MODE="0640" makes it) is enough for a user of that
+ * group to open the heap and allocate. The node's owner and mode are put
+ * back afterwards. */
+#define TEST_GROUP 4243
+
+static gint
+child_read_only_alloc (void)
+{
+  gid_t groups[1] = { TEST_GROUP };
+  GstAllocator *allocator;
+  GstMemory *mem;
+  GError *error = NULL;
+  gint fd;
+
+  if (setgroups (1, groups) < 0 || setgid (65534) < 0 || setuid (65534) < 0)
+    return 2;
+
+  /* the node is not writable for this user: the test means something */
+  if (access (DIR_PATH "/", F_OK) < 0)
+    return 3;
+  {
+    gchar *path = entry_path (good_heap);
+    gboolean writable = access (path, W_OK) == 0;
+
+    g_free (path);
+    if (writable)
+      return 7;
+  }
+
+  fd = gst_dma_heap_open (good_heap, &error);
+  if (fd < 0) {
+    g_printerr ("read-only user: %s\n", error->message);
+    return 4;
+  }
+  close (fd);
+
+  allocator = gst_dma_heap_allocator_new (good_heap, &error);
+  if (allocator == NULL) {
+    g_printerr ("read-only user: %s\n", error->message);
+    return 5;
+  }
+  mem = gst_allocator_alloc (allocator, 65536, NULL);
+  if (mem == NULL)
+    return 6;
+  gst_memory_unref (mem);
+  gst_object_unref (allocator);
+
+  return 0;
+}
+
+GST_START_TEST (test_read_only_node_allocates)
+{
+  gchar *path = entry_path (good_heap);
+  struct stat st;
+  pid_t pid;
+  gint status, result = -1;
+
+  fail_unless (stat (path, &st) == 0);
+  fail_unless (chown (path, 0, TEST_GROUP) == 0);
+  fail_unless (chmod (path, 0640) == 0);
+
+  pid = fork ();
+  if (pid == 0)
+    _exit (child_read_only_alloc ());
+  if (pid > 0 && waitpid (pid, &status, 0) == pid && WIFEXITED (status))
+    result = WEXITSTATUS (status);
+
+  /* put the node back before any assertion */
+  fail_unless (chmod (path, st.st_mode & 07777) == 0);
+  fail_unless (chown (path, st.st_uid, st.st_gid) == 0);
+
+  fail_unless_equals_int (result, 0);
+  g_free (path);
+}
+
+GST_END_TEST;
+
 static gchar *
 run_info (const gchar * arg)
 {
@@ -392,6 +473,7 @@ dmaheapnodes_suite (void)
   tcase_add_test (tc, test_open_watch_works);
   tcase_add_test (tc, test_list_leaves_out_non_heaps);
   tcase_add_test (tc, test_heap_opens_read_only);
+  tcase_add_test (tc, test_read_only_node_allocates);
   tcase_add_test (tc, test_info_tool_leaves_out_non_heaps);
 
   return s;
