@@ -33,10 +33,9 @@ gchar *   gst_dma_heap_describe_names (const gchar * const * names,
  * of its rows (0 for a palette). FALSE when the size does not fit in 64
  * bits. */
 G_GNUC_INTERNAL
-gboolean  gst_dma_heap_video_min_frame_size (const GstVideoFormatInfo * finfo,
-                                             guint64 width, guint64 height,
-                                             guint64 * total,
-                                             guint64 plane_bytes[GST_VIDEO_MAX_PLANES],
-                                             guint64 row_bytes[GST_VIDEO_MAX_PLANES]);
+gboolean  gst_dma_heap_video_min_frame_size (
+              const GstVideoFormatInfo * finfo, guint64 width, guint64 height,
+              guint64 * total, guint64 plane_bytes[GST_VIDEO_MAX_PLANES],
+              guint64 row_bytes[GST_VIDEO_MAX_PLANES]);
 
 G_END_DECLS

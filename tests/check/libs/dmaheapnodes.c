@@ -6,9 +6,10 @@
  * directory: opening them fails at once with an error that says what they
  * are, without opening them, and they are not listed as heaps, by the
  * library nor by gst-dmaheap-info; a heap node readable (not writable) by
- * a user's group is enough for that user to allocate. Runs on the fake heaps of tests/fakeheap
- * (whose /dev is private to the test), or in the machine's /dev/dma_heap
- * with GST_DMA_HEAP_TEST_REAL=1 (the test guest). Needs root, for mknod().
+ * a user's group is enough for that user to allocate. Runs on the fake
+ * heaps of tests/fakeheap (whose /dev is private to the test), or in the
+ * machine's /dev/dma_heap with GST_DMA_HEAP_TEST_REAL=1 (the test guest).
+ * Needs root, for mknod().
  */
 
 #ifndef _GNU_SOURCE
