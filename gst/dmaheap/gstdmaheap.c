@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -61,6 +62,13 @@ GST_DEBUG_CATEGORY_STATIC (gst_dma_heap_debug);
   "CONFIG_DMABUF_HEAPS"
 #define DMA_HEAP_EMPTY_TEXT \
   "none: " GST_DMA_HEAP_DIR " is empty, no heap driver is enabled"
+#define DMA_HEAP_NO_HEAP_TEXT \
+  "none: " GST_DMA_HEAP_DIR " holds no dma-buf heap"
+
+/* Where the kernel tells the class of a character device: MAJ:MIN/subsystem
+ * is a link to the class directory, ".../class/dma_heap" for a heap. */
+#define SYS_DEV_CHAR "/sys/dev/char"
+#define DMA_HEAP_CLASS_SUFFIX "/dma_heap"
 
 static void
 gst_dma_heap_debug_init (void)
@@ -200,6 +208,141 @@ gst_dma_heap_name_is_valid (const gchar * name, GError ** error)
   return FALSE;
 }
 
+/* The class of character device @rdev, as the link
+ * /sys/dev/char/MAJ:MIN/subsystem names it; NULL with errno set when the
+ * link cannot be read. */
+static gchar *
+char_device_class (dev_t rdev)
+{
+  gchar link[64], target[PATH_MAX];
+  ssize_t len;
+
+  g_snprintf (link, sizeof (link), SYS_DEV_CHAR "/%u:%u/subsystem",
+      major (rdev), minor (rdev));
+  len = readlink (link, target, sizeof (target) - 1);
+  if (len < 0)
+    return NULL;
+  target[len] = '\0';
+
+  return g_strdup (target);
+}
+
+/* NULL when @st is a device node of the dma_heap class; otherwise what it
+ * is, for a message ("a FIFO"). Only stat() results and sysfs are read:
+ * nothing is opened. */
+static gchar *
+describe_non_heap (const struct stat *st)
+{
+  const gchar *base;
+  gchar *class, *ret;
+  int err;
+
+  if (S_ISFIFO (st->st_mode))
+    return g_strdup ("a FIFO");
+  if (S_ISREG (st->st_mode))
+    return g_strdup ("a regular file");
+  if (S_ISDIR (st->st_mode))
+    return g_strdup ("a directory");
+  if (S_ISSOCK (st->st_mode))
+    return g_strdup ("a socket");
+  if (S_ISBLK (st->st_mode))
+    return g_strdup ("a block device");
+  if (S_ISLNK (st->st_mode))
+    return g_strdup ("a symlink");
+  if (!S_ISCHR (st->st_mode))
+    return g_strdup ("a file of unknown type");
+
+  class = char_device_class (st->st_rdev);
+  if (class == NULL) {
+    err = errno;
+    if (err == ENOENT)
+      return g_strdup_printf ("a character device (%u:%u) of no class "
+          "(%s/%u:%u/subsystem is missing; is sysfs mounted?)",
+          major (st->st_rdev), minor (st->st_rdev), SYS_DEV_CHAR,
+          major (st->st_rdev), minor (st->st_rdev));
+    return g_strdup_printf ("a character device (%u:%u) whose class cannot "
+        "be read from %s: %s", major (st->st_rdev), minor (st->st_rdev),
+        SYS_DEV_CHAR, g_strerror (err));
+  }
+
+  if (g_str_has_suffix (class, DMA_HEAP_CLASS_SUFFIX)) {
+    g_free (class);
+    return NULL;
+  }
+
+  base = strrchr (class, '/');
+  ret = g_strdup_printf ("a character device of class %s (%u:%u)",
+      base ? base + 1 : class, major (st->st_rdev), minor (st->st_rdev));
+  g_free (class);
+
+  return ret;
+}
+
+/* The heap name symlink @name of the heap directory points to, when that
+ * is a valid name directly inside GST_DMA_HEAP_DIR; else NULL. @target
+ * (optional) is set to what the link holds, or NULL with errno set when
+ * it cannot be read. */
+static gchar *
+link_target_name (int dirfd, const gchar * name, gchar ** target)
+{
+  static const gchar prefix[] = GST_DMA_HEAP_DIR "/";
+  gchar buf[PATH_MAX];
+  gchar *canonical, *ret = NULL;
+  ssize_t len;
+
+  if (target)
+    *target = NULL;
+
+  len = readlinkat (dirfd, name, buf, sizeof (buf) - 1);
+  if (len < 0)
+    return NULL;
+  buf[len] = '\0';
+  if (target)
+    *target = g_strdup (buf);
+
+  canonical = g_canonicalize_filename (buf, GST_DMA_HEAP_DIR);
+  if (g_str_has_prefix (canonical, prefix) &&
+      gst_dma_heap_name_is_valid (canonical + strlen (prefix), NULL))
+    ret = g_strdup (canonical + strlen (prefix));
+  g_free (canonical);
+
+  return ret;
+}
+
+/* NULL when entry @name of the heap directory is a heap: a node of the
+ * dma_heap class, or a symlink to one directly inside the directory. Else
+ * what it is, for a message. */
+static gchar *
+describe_non_heap_entry (int dirfd, const gchar * name)
+{
+  struct stat st;
+  gchar *target, *what, *ret;
+
+  if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return g_strdup_printf ("unreadable (%s)", g_strerror (errno));
+  if (!S_ISLNK (st.st_mode))
+    return describe_non_heap (&st);
+
+  target = link_target_name (dirfd, name, NULL);
+  if (target == NULL)
+    return g_strdup ("a symlink that does not lead to a name in "
+        GST_DMA_HEAP_DIR);
+
+  if (fstatat (dirfd, target, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    ret = g_strdup_printf ("a symlink to '%s', which is missing", target);
+  } else if (S_ISLNK (st.st_mode)) {
+    ret = g_strdup_printf ("a symlink to '%s', itself a symlink", target);
+  } else if ((what = describe_non_heap (&st)) != NULL) {
+    ret = g_strdup_printf ("a symlink to '%s', %s", target, what);
+    g_free (what);
+  } else {
+    ret = NULL;
+  }
+  g_free (target);
+
+  return ret;
+}
+
 static gint
 compare_names (gconstpointer a, gconstpointer b)
 {
@@ -207,9 +350,11 @@ compare_names (gconstpointer a, gconstpointer b)
 }
 
 gchar **
-gst_dma_heap_list_full (gboolean * dir_exists, GError ** error)
+gst_dma_heap_list_full (gboolean * dir_exists, gchar ** ignored,
+    GError ** error)
 {
   GPtrArray *names;
+  GString *others = NULL;
   DIR *dir;
   struct dirent *entry;
 
@@ -217,6 +362,8 @@ gst_dma_heap_list_full (gboolean * dir_exists, GError ** error)
 
   if (dir_exists)
     *dir_exists = FALSE;
+  if (ignored)
+    *ignored = NULL;
 
   dir = opendir (GST_DMA_HEAP_DIR);
   if (dir == NULL) {
@@ -233,6 +380,8 @@ gst_dma_heap_list_full (gboolean * dir_exists, GError ** error)
   names = g_ptr_array_new ();
   errno = 0;
   while ((entry = readdir (dir)) != NULL) {
+    gchar *what;
+
     if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0)
       continue;
 
@@ -242,12 +391,34 @@ gst_dma_heap_list_full (gboolean * dir_exists, GError ** error)
       continue;
     }
 
+    /* FIFOs, files and foreign devices are no heaps: they are left out,
+     * and said so where the heaps present are described */
+    what = describe_non_heap_entry (dirfd (dir), entry->d_name);
+    if (what) {
+      gchar *quoted = quote_name (entry->d_name);
+
+      GST_DEBUG ("ignoring %s/%s: it is %s, not a dma-buf heap",
+          GST_DMA_HEAP_DIR, entry->d_name, what);
+      if (others == NULL)
+        others = g_string_new (NULL);
+      g_string_append_printf (others, "%s%s is %s", others->len ? "; " : "",
+          quoted, what);
+      g_free (quoted);
+      g_free (what);
+      continue;
+    }
+
     g_ptr_array_add (names, g_strdup (entry->d_name));
   }
   closedir (dir);
 
   g_ptr_array_sort (names, compare_names);
   g_ptr_array_add (names, NULL);
+
+  if (others && ignored)
+    *ignored = g_string_free (others, FALSE);
+  else if (others)
+    g_string_free (others, TRUE);
 
   return (gchar **) g_ptr_array_free (names, FALSE);
 
@@ -269,7 +440,12 @@ open_failed:
  * @error: return location for a #GError, or %NULL
  *
  * Lists the heaps present in %GST_DMA_HEAP_DIR. Entries whose names are not
- * valid heap names (see gst_dma_heap_name_is_valid()) are left out.
+ * valid heap names (see gst_dma_heap_name_is_valid()) are left out, and so
+ * are entries that are not heaps: only character devices of the `dma_heap`
+ * class (as `/sys/dev/char/MAJ:MIN/subsystem` tells) are listed, and
+ * symlinks to such a node directly inside the directory. A FIFO, a regular
+ * file, a directory or another device is not listed (and nothing is opened
+ * to find that out).
  *
  * A missing directory is not an error: the kernel has no dma-buf heap
  * support, and the list is empty.
@@ -284,16 +460,31 @@ open_failed:
 gchar **
 gst_dma_heap_list (GError ** error)
 {
-  return gst_dma_heap_list_full (NULL, error);
+  return gst_dma_heap_list_full (NULL, NULL, error);
 }
 
 gchar *
-gst_dma_heap_describe_names (const gchar * const *names, gboolean dir_exists)
+gst_dma_heap_describe_names (const gchar * const *names, gboolean dir_exists,
+    const gchar * ignored)
 {
-  if (names == NULL || names[0] == NULL)
-    return g_strdup (dir_exists ? DMA_HEAP_EMPTY_TEXT : DMA_HEAP_MISSING_TEXT);
+  gchar *list, *ret;
 
-  return g_strjoinv (", ", (gchar **) names);
+  if (names == NULL || names[0] == NULL) {
+    if (ignored == NULL)
+      return g_strdup (dir_exists ? DMA_HEAP_EMPTY_TEXT :
+          DMA_HEAP_MISSING_TEXT);
+    return g_strdup_printf ("%s (not heaps, ignored: %s)",
+        DMA_HEAP_NO_HEAP_TEXT, ignored);
+  }
+
+  list = g_strjoinv (", ", (gchar **) names);
+  if (ignored == NULL)
+    return list;
+
+  ret = g_strdup_printf ("%s (not heaps, ignored: %s)", list, ignored);
+  g_free (list);
+
+  return ret;
 }
 
 /**
@@ -302,7 +493,8 @@ gst_dma_heap_describe_names (const gchar * const *names, gboolean dir_exists)
  * Describes the heaps present for a person to read, for example
  * `system, default_cma_region, ecc-off@78000000`, or, when there is none,
  * why: %GST_DMA_HEAP_DIR missing (no `CONFIG_DMABUF_HEAPS` in the kernel),
- * empty, or unreadable.
+ * empty, or unreadable. Entries of the directory that are not heaps (see
+ * gst_dma_heap_list()) are named after the heaps, with what they are.
  *
  * Returns: (transfer full): a newly allocated string, free with g_free()
  *
@@ -314,9 +506,9 @@ gst_dma_heap_describe_available (void)
   GError *error = NULL;
   gboolean dir_exists;
   gchar **names;
-  gchar *ret;
+  gchar *ignored, *ret;
 
-  names = gst_dma_heap_list_full (&dir_exists, &error);
+  names = gst_dma_heap_list_full (&dir_exists, &ignored, &error);
   if (names == NULL) {
     ret = g_strdup_printf ("unknown: %s", error->message);
     g_error_free (error);
@@ -324,8 +516,9 @@ gst_dma_heap_describe_available (void)
   }
 
   ret = gst_dma_heap_describe_names ((const gchar * const *) names,
-      dir_exists);
+      dir_exists, ignored);
   g_strfreev (names);
+  g_free (ignored);
 
   return ret;
 }
@@ -501,7 +694,7 @@ resolve_joined (gchar ** items, guint first, guint last,
 
 static gchar **
 resolve_full (const gchar * spec, const gchar * const *available,
-    gboolean dir_exists, GError ** error)
+    gboolean dir_exists, const gchar * ignored, GError ** error)
 {
   static const gchar *const none[] = { NULL };
   GPtrArray *result;
@@ -608,7 +801,8 @@ failed:
 not_found:
   {
     gchar *quoted = quote_name (spec);
-    gchar *present = gst_dma_heap_describe_names (available, dir_exists);
+    gchar *present = gst_dma_heap_describe_names (available, dir_exists,
+        ignored);
 
     g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_NOT_FOUND,
         "No heap matches the heap spec %s; heaps present: %s", quoted, present);
@@ -664,7 +858,7 @@ gchar **
 gst_dma_heap_resolve_in (const gchar * spec, const gchar * const *available,
     GError ** error)
 {
-  return resolve_full (spec, available, FALSE, error);
+  return resolve_full (spec, available, FALSE, NULL, error);
 }
 
 /**
@@ -685,14 +879,16 @@ gst_dma_heap_resolve (const gchar * spec, GError ** error)
 {
   gboolean dir_exists;
   gchar **available, **ret;
+  gchar *ignored;
 
-  available = gst_dma_heap_list_full (&dir_exists, error);
+  available = gst_dma_heap_list_full (&dir_exists, &ignored, error);
   if (available == NULL)
     return NULL;
 
   ret = resolve_full (spec, (const gchar * const *) available, dir_exists,
-      error);
+      ignored, error);
   g_strfreev (available);
+  g_free (ignored);
 
   return ret;
 }
@@ -727,7 +923,7 @@ describe_node (int dirfd, const gchar * name)
   struct passwd *pw;
   struct group *gr;
 
-  if (fstatat (dirfd, name, &st, 0) < 0)
+  if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return NULL;
 
   mode[0] = S_ISCHR (st.st_mode) ? 'c' : S_ISDIR (st.st_mode) ? 'd' :
@@ -793,25 +989,18 @@ static gchar *
 follow_link (int dirfd, const gchar * name, const gchar * path,
     GError ** error)
 {
-  static const gchar prefix[] = GST_DMA_HEAP_DIR "/";
-  gchar target[PATH_MAX];
-  gchar *canonical, *ret = NULL;
-  ssize_t len;
+  gchar *target, *ret;
 
-  len = readlinkat (dirfd, name, target, sizeof (target) - 1);
-  if (len < 0) {
+  ret = link_target_name (dirfd, name, &target);
+  if (target == NULL) {
     int err = errno;
 
     g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_FAILED,
         "Cannot read the symlink %s: %s", path, g_strerror (err));
     return NULL;
   }
-  target[len] = '\0';
 
-  canonical = g_canonicalize_filename (target, GST_DMA_HEAP_DIR);
-  if (g_str_has_prefix (canonical, prefix) &&
-      gst_dma_heap_name_is_valid (canonical + strlen (prefix), NULL)) {
-    ret = g_strdup (canonical + strlen (prefix));
+  if (ret) {
     GST_DEBUG ("%s is a symlink to heap %s", path, ret);
   } else {
     gchar *quoted = quote_name (target);
@@ -821,7 +1010,7 @@ follow_link (int dirfd, const gchar * name, const gchar * path,
         GST_DMA_HEAP_DIR, quoted);
     g_free (quoted);
   }
-  g_free (canonical);
+  g_free (target);
 
   return ret;
 }
@@ -831,14 +1020,23 @@ follow_link (int dirfd, const gchar * name, const gchar * path,
  * @name: a heap name (not a spec: resolve specs with gst_dma_heap_resolve())
  * @error: return location for a #GError, or %NULL
  *
- * Opens the device node of heap @name read-only and close-on-exec.
+ * Opens the device node of heap @name with `O_RDONLY | O_CLOEXEC |
+ * O_NONBLOCK | O_NOCTTY`: allocating from a heap needs no write access.
  *
  * @name is validated first (gst_dma_heap_name_is_valid()) and the node is
- * opened relative to %GST_DMA_HEAP_DIR without following symlinks. A symlink
- * in that directory is accepted only when it points to another valid heap
- * name inside it, else the error is %GST_DMA_HEAP_ERROR_INVALID_NAME
- * ("symlink leaves /dev/dma_heap"). The node must be a character device.
+ * looked up relative to %GST_DMA_HEAP_DIR without following symlinks. A
+ * symlink in that directory is accepted only when it points to another
+ * valid heap name inside it, else the error is
+ * %GST_DMA_HEAP_ERROR_INVALID_NAME ("symlink leaves /dev/dma_heap").
  * Nothing outside %GST_DMA_HEAP_DIR is opened because of @name.
+ *
+ * The node must be a character device of the `dma_heap` class, which
+ * `/sys/dev/char/MAJ:MIN/subsystem` tells. That is checked before the node
+ * is opened, so that a FIFO, a regular file or another device (`/dev/zero`'s
+ * numbers, a tty) is never opened, and again on the opened file. Anything
+ * else fails at once with %GST_DMA_HEAP_ERROR_FAILED and a message that
+ * names the heap, the node and what it is ("is a FIFO, not a dma-buf
+ * heap").
  *
  * Error messages name the device node and give the errno text. When access
  * is denied the error is %GST_DMA_HEAP_ERROR_PERMISSION and its message
@@ -855,9 +1053,10 @@ gst_dma_heap_open (const gchar * name, GError ** error)
 {
   gchar *path = NULL;
   gchar *target = NULL;
+  gchar *what = NULL;
   const gchar *opened;
-  struct stat st;
-  int dirfd, fd;
+  struct stat st, fst;
+  int dirfd, fd = -1;
   int err;
 
   gst_dma_heap_debug_init ();
@@ -873,9 +1072,13 @@ gst_dma_heap_open (const gchar * name, GError ** error)
   if (dirfd < 0)
     goto no_directory;
 
+  /* what the node is, before it is opened: opening a FIFO blocks, opening
+   * a tty or a watchdog has side effects */
   opened = name;
-  fd = openat (dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0 && errno == ELOOP) {
+  if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    goto open_failed;
+
+  if (S_ISLNK (st.st_mode)) {
     target = follow_link (dirfd, name, path, error);
     if (target == NULL)
       goto done;
@@ -883,24 +1086,42 @@ gst_dma_heap_open (const gchar * name, GError ** error)
     opened = target;
     g_free (path);
     path = gst_dma_heap_get_device_path (target);
-    fd = openat (dirfd, target, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 && errno == ELOOP)
+    if (fstatat (dirfd, target, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      goto open_failed;
+    if (S_ISLNK (st.st_mode))
       goto link_chain;
   }
+
+  what = describe_non_heap (&st);
+  if (what)
+    goto not_a_heap;
+
+  fd = openat (dirfd, opened,
+      O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
+  if (fd < 0 && errno == ELOOP)
+    goto replaced;
   if (fd < 0)
     goto open_failed;
 
-  if (fstat (fd, &st) < 0)
+  /* and what was opened: the node may have been replaced in between */
+  if (fstat (fd, &fst) < 0)
     goto stat_failed;
 
-  if (!S_ISCHR (st.st_mode))
-    goto not_a_device;
+  if (!S_ISCHR (fst.st_mode) || fst.st_rdev != st.st_rdev) {
+    what = describe_non_heap (&fst);
+    if (what) {
+      close (fd);
+      fd = -1;
+      goto not_a_heap;
+    }
+  }
 
   GST_DEBUG ("opened %s as fd %d", path, fd);
 
 done:
   if (dirfd >= 0)
     close (dirfd);
+  g_free (what);
   g_free (target);
   g_free (path);
 
@@ -938,6 +1159,14 @@ open_failed:
     fd = -1;
     goto done;
   }
+replaced:
+  {
+    g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_FAILED,
+        "Refusing to open heap '%s': %s became a symlink while it was being "
+        "opened", name, path);
+    fd = -1;
+    goto done;
+  }
 stat_failed:
   {
     err = errno;
@@ -947,12 +1176,11 @@ stat_failed:
     fd = -1;
     goto done;
   }
-not_a_device:
+not_a_heap:
   {
     g_set_error (error, GST_DMA_HEAP_ERROR, GST_DMA_HEAP_ERROR_FAILED,
-        "Refusing to use %s: it is not a character device, not a heap", path);
-    close (fd);
-    fd = -1;
+        "Refusing to open heap '%s' (%s): it is %s, not a dma-buf heap",
+        name, path, what);
     goto done;
   }
 }

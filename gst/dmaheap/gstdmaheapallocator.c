@@ -19,8 +19,12 @@
  * fails (out of memory, or any other error), a warning is logged and the
  * next heap is tried. When every heap fails, gst_allocator_alloc() returns
  * %NULL and gst_dma_heap_allocator_get_last_error() tells which heaps were
- * tried, how many bytes were asked and why each heap refused;
- * gst_dma_heap_allocator_alloc_full() gives that error directly.
+ * tried, how many bytes were asked and why each heap refused (the ioctl
+ * that failed and the errno text); gst_dma_heap_allocator_alloc_full()
+ * gives that error directly. A `DMA_HEAP_IOCTL_ALLOC` or
+ * `DMA_BUF_IOCTL_SYNC` interrupted by a signal (`EINTR`) or answered
+ * `EAGAIN` is issued again, 8 times in all at most: then it fails, and the
+ * error says so.
  *
  * Memories stay mapped from their first map until they are freed
  * (%GST_FD_MEMORY_FLAG_KEEP_MAPPED), and every CPU access made through
@@ -123,16 +127,37 @@ G_DEFINE_TYPE_WITH_CODE (GstDmaHeapAllocator, gst_dma_heap_allocator,
 static GstMemory *gst_dma_heap_allocator_mem_copy (GstMemory * mem,
     gssize offset, gssize size);
 
+/* How many times an ioctl interrupted by a signal (EINTR) or told to try
+ * again (EAGAIN) is issued before giving up: a heap that keeps answering
+ * EAGAIN, or a storm of signals, ends in an error instead of a busy loop. */
+#define IOCTL_TRIES 8
+
+/* ioctl() issued again on EINTR and EAGAIN, IOCTL_TRIES times in all at
+ * most; errno is that of the last call. */
 static int
 xioctl (int fd, unsigned long request, void *arg)
 {
+  guint n = 0;
   int ret;
 
   do {
     ret = ioctl (fd, request, arg);
-  } while (ret < 0 && (errno == EINTR || errno == EAGAIN));
+    n++;
+  } while (ret < 0 && (errno == EINTR || errno == EAGAIN) &&
+      n < IOCTL_TRIES);
 
   return ret;
+}
+
+/* " (tried 8 times)" after the errno text of an ioctl that gave up, else
+ * "". Static strings. */
+static const gchar *
+retry_note (int err)
+{
+  if (err == EINTR || err == EAGAIN)
+    return " (tried " G_STRINGIFY (IOCTL_TRIES) " times)";
+
+  return "";
 }
 
 /* Name the dma-buf "<label>:<heap>", cut to what DMA_BUF_SET_NAME takes
@@ -165,8 +190,10 @@ gst_dma_heap_allocator_name_buffer (GstDmaHeapAllocator * self, gint fd,
   }
 
   if (xioctl (fd, DMA_BUF_SET_NAME, name) < 0) {
-    GST_DEBUG_OBJECT (self, "could not name dma-buf %d '%s': %s", fd, name,
-        g_strerror (errno));
+    int err = errno;
+
+    GST_DEBUG_OBJECT (self, "could not name dma-buf %d '%s': "
+        "DMA_BUF_SET_NAME: %s%s", fd, name, g_strerror (err), retry_note (err));
   } else {
     GST_LOG_OBJECT (self, "named dma-buf %d '%s'", fd, name);
   }
@@ -213,10 +240,12 @@ gst_dma_heap_allocator_zero_areas (GstDmaHeapAllocator * self,
 }
 
 /* Allocate from heap number @idx. Returns NULL and sets @err to the errno
- * of the failure. */
+ * of the failure and @failed to what failed (a static string: the ioctl,
+ * for one). */
 static GstMemory *
 gst_dma_heap_allocator_alloc_on_heap (GstDmaHeapAllocator * self, guint idx,
-    gsize maxsize, gsize size, const GstAllocationParams * params, int *err)
+    gsize maxsize, gsize size, const GstAllocationParams * params, int *err,
+    const gchar ** failed)
 {
   struct dma_heap_allocation_data data = { 0, };
   GstMemory *mem;
@@ -234,6 +263,7 @@ gst_dma_heap_allocator_alloc_on_heap (GstDmaHeapAllocator * self, guint idx,
     start = g_get_monotonic_time ();
   if (xioctl (self->fds[idx], DMA_HEAP_IOCTL_ALLOC, &data) < 0) {
     *err = errno;
+    *failed = "DMA_HEAP_IOCTL_ALLOC";
     return NULL;
   }
 
@@ -251,6 +281,7 @@ gst_dma_heap_allocator_alloc_on_heap (GstDmaHeapAllocator * self, guint idx,
   if (mem == NULL) {
     close ((gint) data.fd);
     *err = ENOMEM;
+    *failed = "wrapping the dma-buf";
     return NULL;
   }
 
@@ -268,6 +299,7 @@ gst_dma_heap_allocator_alloc_on_heap (GstDmaHeapAllocator * self, guint idx,
   if (!gst_dma_heap_allocator_zero_areas (self, mem, params)) {
     gst_memory_unref (mem);
     *err = EIO;
+    *failed = "zeroing the prefix and padding";
     return NULL;
   }
 
@@ -299,6 +331,7 @@ gst_dma_heap_allocator_alloc_internal (GstDmaHeapAllocator * self,
   GString *failures = NULL;
   gsize maxsize;
   gboolean no_memory = FALSE;
+  const gchar *failed = NULL;
   gint i, idx;
   int err = 0;
 
@@ -345,7 +378,7 @@ gst_dma_heap_allocator_alloc_internal (GstDmaHeapAllocator * self,
       continue;
 
     mem = gst_dma_heap_allocator_alloc_on_heap (self, idx, maxsize, size,
-        params, &err);
+        params, &err, &failed);
     if (mem)
       break;
 
@@ -355,11 +388,13 @@ gst_dma_heap_allocator_alloc_internal (GstDmaHeapAllocator * self,
     /* made at the first failure only: most allocations succeed */
     if (failures == NULL)
       failures = g_string_new (NULL);
-    g_string_append_printf (failures, "%sheap %s: %s",
-        failures->len ? "; " : "", self->heaps[idx], g_strerror (err));
+    g_string_append_printf (failures, "%sheap %s: %s: %s%s",
+        failures->len ? "; " : "", self->heaps[idx], failed, g_strerror (err),
+        retry_note (err));
 
     GST_WARNING_OBJECT (self, "heap %s could not allocate %" G_GSIZE_FORMAT
-        " bytes: %s%s", self->heaps[idx], maxsize, g_strerror (err),
+        " bytes: %s: %s%s%s", self->heaps[idx], maxsize, failed,
+        g_strerror (err), retry_note (err),
         (i + 1 < (gint) self->n_heaps) ? ", trying the next heap" : "");
   }
 
@@ -463,9 +498,13 @@ gst_dma_heap_allocator_mem_copy (GstMemory * mem, gssize offset, gssize size)
   if (!gst_memory_map (mem, &src, GST_MAP_READ))
     goto map_failed;
 
+  /* in the unsigned domain, without a sum that can wrap: offset 2^62 and
+   * size -2^62 once passed; -1 alone means "to the end" */
+  if (offset < 0 || (gsize) offset > src.size)
+    goto bad_range;
   if (size == -1)
-    size = (gssize) src.size > offset ? (gssize) src.size - offset : 0;
-  if (offset < 0 || (gsize) offset + size > src.size)
+    size = (gssize) (src.size - (gsize) offset);
+  else if (size < 0 || (gsize) size > src.size - (gsize) offset)
     goto bad_range;
 
   copy = gst_dma_heap_allocator_alloc_internal (self,
@@ -904,8 +943,11 @@ gst_dma_heap_memory_sync (GstMemory * mem, gboolean start, GstMapFlags flags)
     sync.flags |= DMA_BUF_SYNC_RW;
 
   if (xioctl (fd, DMA_BUF_IOCTL_SYNC, &sync) < 0) {
+    int err = errno;
+
     GST_WARNING_OBJECT (mem->allocator, "DMA_BUF_IOCTL_SYNC %s on dma-buf %d "
-        "failed: %s", start ? "start" : "end", fd, g_strerror (errno));
+        "failed: %s%s", start ? "start" : "end", fd, g_strerror (err),
+        retry_note (err));
     return FALSE;
   }
 

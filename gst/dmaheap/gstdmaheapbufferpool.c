@@ -33,9 +33,14 @@
  * buffers above the byte cap set with
  * gst_buffer_pool_config_set_max_bytes(). Configurations that cannot be
  * corrected fail: no caps, unparsable video caps, video caps with a width
- * or height of 0 or less, size 0 with non-video caps, a size that overflows
- * once prefix, padding and page rounding are added, or a minimum number of
- * buffers beyond the byte cap. set_config() never opens a heap.
+ * or height of 0 or less, video caps whose #GstVideoInfo size or strides
+ * are below what the format needs (GStreamer 1.22 computes wrapped sizes
+ * for some formats at large widths; the least size is computed from the
+ * #GstVideoFormatInfo instead), an allocation alignment or a stride
+ * alignment that is not a power of two minus one, size 0 with non-video
+ * caps, a size that overflows once prefix, padding and page rounding are
+ * added, or a minimum number of buffers beyond the byte cap. set_config()
+ * never opens a heap.
  *
  * When activated, the pool preallocates its minimum number of buffers, so a
  * heap too small fails at once, with an error
@@ -54,6 +59,7 @@
 #include "gstdmaheapbufferpool.h"
 #include "gstdmaheapallocator.h"
 #include "gstdmaheap.h"
+#include "gstdmaheap-private.h"
 
 #include <unistd.h>
 
@@ -121,16 +127,129 @@ gst_dma_heap_buffer_pool_buffer_bytes (guint size,
   return rounded;
 }
 
-/* TRUE when @info->size is below what a frame of its dimensions (with the
- * paddings of @align) can take: the first component of every format has
- * full resolution and at least its depth in bits per pixel. GstVideoInfo
- * of GStreamer 1.22 computes wrapped sizes for some formats, tiled ones
- * among them, at widths near G_MAXINT. */
+/* @value rounded up to a multiple of @multiple (> 0); FALSE on overflow */
 static gboolean
-gst_dma_heap_buffer_pool_frame_size_wrapped (const GstVideoInfo * info,
+round_up_checked (guint64 * value, guint64 multiple)
+{
+  guint64 rem = *value % multiple;
+
+  if (rem == 0)
+    return TRUE;
+
+  return g_uint64_checked_add (value, *value, multiple - rem);
+}
+
+/* Lines of @length pixels subsampled by 2^@sub, rounded up, as GStreamer
+ * counts them */
+static guint64
+sub_scale (guint sub, guint64 length)
+{
+  return (length + (G_GUINT64_CONSTANT (1) << sub) - 1) >> sub;
+}
+
+/* Each plane takes at least its rows times the bytes of a row:
+ *
+ * - a row holds the samples of each component of the plane at its pixel
+ *   stride (the widest component decides, packed formats included);
+ * - components without a pixel stride are packed in ways the description
+ *   does not give (v210, UYVP, IYU1, the 10-bit formats packed in 32 or
+ *   40 bits): for those only the bits of their samples are counted, depth
+ *   times samples per row, which is below any packing. Subsampled samples
+ *   are counted rounded down there: GStreamer's layouts of these formats
+ *   hold only that many at odd widths (UYVP 3x1 has 8 bytes a row);
+ * - rows are those of the component with the most (the least
+ *   subsampled);
+ * - a tiled plane is made of whole tiles: the row bytes are rounded up to
+ *   the bytes of a tile row, the rows to the lines of a tile;
+ * - the palette of a palette format is 256 entries at its pixel stride.
+ *
+ * Paddings and gaps between planes only add to that, so the sum of the
+ * planes is a lower bound of any layout GStreamer computes. */
+gboolean
+gst_dma_heap_video_min_frame_size (const GstVideoFormatInfo * finfo,
+    guint64 width, guint64 height, guint64 * total,
+    guint64 plane_bytes[GST_VIDEO_MAX_PLANES],
+    guint64 row_bytes[GST_VIDEO_MAX_PLANES])
+{
+  guint64 sum = 0;
+  guint n_planes, n_components, p, c;
+
+  g_return_val_if_fail (finfo != NULL, FALSE);
+
+  n_planes = GST_VIDEO_FORMAT_INFO_N_PLANES (finfo);
+  n_components = GST_VIDEO_FORMAT_INFO_N_COMPONENTS (finfo);
+
+  for (p = 0; p < GST_VIDEO_MAX_PLANES; p++) {
+    guint64 row = 0, rows = 0, bits = 0, bytes = 0, palette = 0;
+
+    for (c = 0; p < n_planes && c < n_components; c++) {
+      guint64 samples, lines, v;
+      gint pstride = GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, c);
+
+      if (GST_VIDEO_FORMAT_INFO_PLANE (finfo, c) != p)
+        continue;
+
+      if (GST_VIDEO_FORMAT_INFO_HAS_PALETTE (finfo) &&
+          c == GST_VIDEO_COMP_PALETTE) {
+        palette = 256 * (guint64) MAX (pstride, 1);
+        continue;
+      }
+
+      samples = sub_scale (GST_VIDEO_FORMAT_INFO_W_SUB (finfo, c), width);
+      lines = sub_scale (GST_VIDEO_FORMAT_INFO_H_SUB (finfo, c), height);
+
+      if (pstride > 0) {
+        if (!g_uint64_checked_mul (&v, samples, (guint64) pstride))
+          return FALSE;
+        row = MAX (row, v);
+      } else {
+        samples = width >> GST_VIDEO_FORMAT_INFO_W_SUB (finfo, c);
+        if (!g_uint64_checked_mul (&v, samples,
+                GST_VIDEO_FORMAT_INFO_DEPTH (finfo, c)) ||
+            !g_uint64_checked_add (&bits, bits, v))
+          return FALSE;
+      }
+      rows = MAX (rows, lines);
+    }
+    row = MAX (row, bits / 8 + (bits % 8 != 0));
+
+    if (rows > 0 && GST_VIDEO_FORMAT_INFO_IS_TILED (finfo)) {
+      guint tile_stride = GST_VIDEO_FORMAT_INFO_TILE_STRIDE (finfo, p);
+      guint tile_height = GST_VIDEO_FORMAT_INFO_TILE_HEIGHT (finfo, p);
+
+      if ((tile_stride > 0 && !round_up_checked (&row, tile_stride)) ||
+          (tile_height > 0 && !round_up_checked (&rows, tile_height)))
+        return FALSE;
+    }
+
+    if (!g_uint64_checked_mul (&bytes, row, rows) ||
+        !g_uint64_checked_add (&bytes, bytes, palette) ||
+        !g_uint64_checked_add (&sum, sum, bytes))
+      return FALSE;
+
+    if (plane_bytes)
+      plane_bytes[p] = bytes;
+    if (row_bytes)
+      row_bytes[p] = row;
+  }
+
+  *total = sum;
+
+  return TRUE;
+}
+
+/* NULL when the layout of @info (aligned with @align) holds a frame, else
+ * why not. GStreamer 1.22 computes strides and sizes in gint and wraps
+ * them for some formats at large widths (Y412_LE 715827752x1 gets 1431654720
+ * bytes for a frame of 5726622016); the least size is computed here from
+ * the format's description instead, and every stride must hold a row. */
+static gchar *
+gst_dma_heap_buffer_pool_check_layout (const GstVideoInfo * info,
     const GstVideoAlignment * align)
 {
-  guint64 width, height, bits;
+  guint64 width, height, total = 0;
+  guint64 planes[GST_VIDEO_MAX_PLANES], rows[GST_VIDEO_MAX_PLANES];
+  guint p;
 
   width = (guint64) GST_VIDEO_INFO_WIDTH (info) + align->padding_left +
       align->padding_right;
@@ -140,12 +259,38 @@ gst_dma_heap_buffer_pool_frame_size_wrapped (const GstVideoInfo * info,
       GST_VIDEO_INTERLACE_MODE_ALTERNATE)
     height = (height + 1) / 2;
 
-  if (!g_uint64_checked_mul (&bits, width, height) ||
-      !g_uint64_checked_mul (&bits, bits,
-          GST_VIDEO_FORMAT_INFO_DEPTH (info->finfo, 0)))
-    return TRUE;
+  if (!gst_dma_heap_video_min_frame_size (info->finfo, width, height, &total,
+          planes, rows))
+    return g_strdup_printf ("a frame of %" G_GUINT64_FORMAT "x%"
+        G_GUINT64_FORMAT " in %s needs more than 2^64 bytes", width, height,
+        GST_VIDEO_INFO_NAME (info));
 
-  return info->size < bits / 8;
+  if (info->size < total)
+    return g_strdup_printf ("GstVideoInfo gives %" G_GSIZE_FORMAT " bytes "
+        "for a frame of %" G_GUINT64_FORMAT "x%" G_GUINT64_FORMAT " in %s, "
+        "which needs at least %" G_GUINT64_FORMAT " (a size that wrapped)",
+        info->size, width, height, GST_VIDEO_INFO_NAME (info), total);
+
+  /* the stride of a tiled plane counts tiles */
+  for (p = 0; !GST_VIDEO_FORMAT_INFO_IS_TILED (info->finfo) &&
+      p < GST_VIDEO_INFO_N_PLANES (info); p++) {
+    gint stride = GST_VIDEO_INFO_PLANE_STRIDE (info, p);
+
+    if (stride < 0 || (guint64) stride < rows[p])
+      return g_strdup_printf ("GstVideoInfo gives plane %u of a frame of %"
+          G_GUINT64_FORMAT "x%" G_GUINT64_FORMAT " in %s a stride of %d "
+          "bytes, below the %" G_GUINT64_FORMAT " of a row", p, width,
+          height, GST_VIDEO_INFO_NAME (info), stride, rows[p]);
+  }
+
+  return NULL;
+}
+
+/* TRUE when @mask is 2^n - 1 */
+static gboolean
+is_align_mask (guint64 mask)
+{
+  return (mask & (mask + 1)) == 0;
 }
 
 static void
@@ -184,6 +329,8 @@ gst_dma_heap_buffer_pool_set_config (GstBufferPool * pool,
   guint64 max_bytes = 0, buffer_bytes;
   gboolean is_video = FALSE;
   gboolean updated = FALSE;
+  gchar *problem = NULL;
+  guint i;
 
   if (!gst_buffer_pool_config_get_params (config, &caps, &size, &min_buffers,
           &max_buffers))
@@ -194,6 +341,9 @@ gst_dma_heap_buffer_pool_set_config (GstBufferPool * pool,
 
   if (!gst_buffer_pool_config_get_allocator (config, &allocator, &params))
     goto wrong_config;
+
+  if (!is_align_mask (params.align))
+    goto bad_align;
 
   gst_video_alignment_reset (&align);
   gst_video_info_init (&info);
@@ -216,9 +366,12 @@ gst_dma_heap_buffer_pool_set_config (GstBufferPool * pool,
         gst_buffer_pool_config_has_option (config,
             GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT)) {
       gsize max_align = params.align;
-      guint i;
 
       gst_buffer_pool_config_get_video_alignment (config, &align);
+      for (i = 0; i < GST_VIDEO_MAX_PLANES; i++) {
+        if (!is_align_mask (align.stride_align[i]))
+          goto bad_stride_align;
+      }
       if (!gst_video_info_align (&info, &align))
         goto failed_to_align;
 
@@ -235,8 +388,9 @@ gst_dma_heap_buffer_pool_set_config (GstBufferPool * pool,
       }
     }
 
-    if (gst_dma_heap_buffer_pool_frame_size_wrapped (&info, &align))
-      goto wrong_dimensions;
+    problem = gst_dma_heap_buffer_pool_check_layout (&info, &align);
+    if (problem)
+      goto wrapped_size;
 
     if (info.size > G_MAXUINT)
       goto too_big;
@@ -339,6 +493,25 @@ wrong_dimensions:
         " bytes: no size or a wrapped one, caps %" GST_PTR_FORMAT,
         GST_VIDEO_INFO_WIDTH (&info),
         GST_VIDEO_INFO_HEIGHT (&info), info.size, caps);
+    return FALSE;
+  }
+wrapped_size:
+  {
+    GST_WARNING_OBJECT (self, "refusing caps %" GST_PTR_FORMAT ": %s", caps,
+        problem);
+    g_free (problem);
+    return FALSE;
+  }
+bad_align:
+  {
+    GST_WARNING_OBJECT (self, "invalid allocation alignment mask %"
+        G_GSIZE_FORMAT ": it must be a power of two minus one", params.align);
+    return FALSE;
+  }
+bad_stride_align:
+  {
+    GST_WARNING_OBJECT (self, "invalid stride alignment mask %u of plane %u: "
+        "it must be a power of two minus one", align.stride_align[i], i);
     return FALSE;
   }
 failed_to_align:

@@ -24,12 +24,17 @@
  * accepts a configuration, the sizes in it are checked against sizes
  * computed here with 128-bit arithmetic: the buffer size covers a frame,
  * prefix, padding and page rounding do not wrap, and the byte cap holds.
+ * The least size of a frame is computed from the format's description
+ * (gst_dma_heap_video_min_frame_size(), shared with the pool), never from
+ * GstVideoInfo's size, which GStreamer 1.22 wraps for some formats; the
+ * alignments accepted must be masks (2^n - 1).
  */
 
 #include <gst/gst.h>
 #include <gst/video/video.h>
 #include <gst/dmaheap/dmaheap.h>
 
+#include "gst/dmaheap/gstdmaheap-private.h"
 #include "fuzz-common.h"
 
 #include <stdint.h>
@@ -154,15 +159,15 @@ make_caps (const Header * h, const uint8_t * data, size_t size)
   return caps;
 }
 
-/* The smallest a frame of @caps can be: the first component of every
- * format has full resolution and at least @depth bits per pixel, padded
- * lines included when the pool applied a video alignment. */
+/* The smallest a frame of @caps can be, padded lines included when the
+ * pool applied a video alignment: from the format's description
+ * (pixel strides, planes, subsampling, tiles), not from GstVideoInfo's
+ * size. */
 static u128
 frame_lower_bound (GstCaps * caps, const GstVideoAlignment * align)
 {
   GstVideoInfo info;
-  const GstVideoFormatInfo *finfo;
-  u128 width, height;
+  guint64 width, height, bound = 0;
 
   if (!gst_video_info_from_caps (&info, caps))
     return 0;
@@ -171,18 +176,22 @@ frame_lower_bound (GstCaps * caps, const GstVideoAlignment * align)
       "frames of %dx%d accepted", GST_VIDEO_INFO_WIDTH (&info),
       GST_VIDEO_INFO_HEIGHT (&info));
 
-  finfo = info.finfo;
-  width = (u128) (guint) GST_VIDEO_INFO_WIDTH (&info);
-  height = (u128) (guint) GST_VIDEO_INFO_HEIGHT (&info);
+  width = (guint) GST_VIDEO_INFO_WIDTH (&info);
+  height = (guint) GST_VIDEO_INFO_HEIGHT (&info);
   if (align) {
-    width += (u128) align->padding_left + align->padding_right;
-    height += (u128) align->padding_top + align->padding_bottom;
+    width += (guint64) align->padding_left + align->padding_right;
+    height += (guint64) align->padding_top + align->padding_bottom;
   }
   if (GST_VIDEO_INFO_INTERLACE_MODE (&info) ==
       GST_VIDEO_INTERLACE_MODE_ALTERNATE)
     height = (height + 1) / 2;
 
-  return width * height * GST_VIDEO_FORMAT_INFO_DEPTH (finfo, 0) / 8;
+  CHECK (gst_dma_heap_video_min_frame_size (info.finfo, width, height,
+          &bound, NULL, NULL), "accepted a %" G_GUINT64_FORMAT "x%"
+      G_GUINT64_FORMAT " frame of %s, over 2^64 bytes", width, height,
+      GST_VIDEO_INFO_NAME (&info));
+
+  return bound;
 }
 
 static u128
@@ -213,6 +222,8 @@ check_accepted (GstBufferPool * pool, const Header * h)
   CHECK (gst_buffer_pool_config_get_allocator (config, &allocator, &params),
       "no allocator field in an accepted config");
   CHECK (allocator == NULL, "an allocator appeared");
+  CHECK ((params.align & (params.align + 1)) == 0, "alignment %"
+      G_GSIZE_FORMAT " accepted: not a mask", params.align);
 
   aligned = gst_structure_has_name (gst_caps_get_structure (caps, 0),
       "video/x-raw") &&
@@ -233,6 +244,9 @@ check_accepted (GstBufferPool * pool, const Header * h)
 
     if (aligned) {
       for (i = 0; i < GST_VIDEO_MAX_PLANES; i++) {
+        CHECK ((valign.stride_align[i] & (valign.stride_align[i] + 1)) == 0,
+            "stride alignment %u accepted: not a mask",
+            valign.stride_align[i]);
         CHECK ((params.align & valign.stride_align[i]) ==
             valign.stride_align[i], "align %" G_GSIZE_FORMAT " does not cover "
             "stride alignment %u", params.align, valign.stride_align[i]);

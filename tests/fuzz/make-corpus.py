@@ -81,6 +81,12 @@ POOL = {
     "max-bytes": header(flags=MAX_BYTES, min_=3, max_=10,
                         max_bytes=3 * 1920 * 1088 * 2) +
     b"video/x-raw,format=NV12,width=1920,height=1080",
+    # sizes GstVideoInfo of GStreamer 1.22 wraps
+    "wrapped-y412": header() + b"video/x-raw,format=Y412_LE,width=715827752,height=1",
+    "wrapped-tiled": header() + b"video/x-raw,format=NV12_8L128,width=238609164,height=3",
+    "stride-align-odd": header(flags=VIDEO_META | VIDEO_ALIGNMENT,
+                               stride_align=(5, 0, 0, 0)) +
+    b"video/x-raw,format=NV12,width=640,height=480",
     "structured": header(flags=STRUCTURED | VIDEO_META, fmt=3, width=1280,
                          height=720),
     "structured-huge": header(flags=STRUCTURED, fmt=40, width=2**31 - 1,

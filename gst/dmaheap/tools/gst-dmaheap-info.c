@@ -6,7 +6,9 @@
  * heap, a CMA region, or something this tool does not know), the size and
  * use of its CMA region where the kernel shows them, and the heap specs
  * other than its own name that resolve to it (`default`, a name without its
- * unit address). `--json` prints the same for scripts.
+ * unit address). `--json` prints the same for scripts. Entries of
+ * /dev/dma_heap that are no heaps (a FIFO, a file, a device of another
+ * class: see gst_dma_heap_list()) are not shown.
  *
  * Where the numbers come from:
  * - /sys/kernel/mm/cma/<area>/ (CONFIG_CMA_SYSFS, readable by everyone):
