@@ -122,7 +122,7 @@ class Report:
         if tag == "GUEST-HEAPS-PRESENT":
             if self.present is not None:
                 return      # the AddressSanitizer suite says it again
-            self.present = rest.split(",") if rest else []
+            self.present = rest.split()
             self.heaps_verdict()
         elif tag == "GUEST-TEST":
             parts = rest.split()

@@ -17,7 +17,8 @@
 # see the same plugins, so the emulated CPU scans the plugins once.
 #
 # Prints
-#   GUEST-HEAPS-PRESENT name,name,...   (every entry of /dev/dma_heap)
+#   GUEST-HEAPS-PRESENT name name ...   (every entry of /dev/dma_heap; heap
+#                                        names may hold commas)
 #   GUEST-TEST NAME EXIT-STATUS SECONDS
 #   GUEST-TESTLOG NAME line       (last lines of the output of a test that
 #                                  did not exit 0)
@@ -35,7 +36,7 @@ suite_dir=${SUITE_DIR:-/mnt/build}
 plan_heaps $(cat /mnt/job/heaps.declared)
 suite_heaps=$(echo $plan_all)
 suite_list=$(echo $suite_heaps | tr ' ' ',')
-echo "GUEST-HEAPS-PRESENT $(heaps_all | tr '\n' ',' | sed 's/,$//')"
+echo "GUEST-HEAPS-PRESENT $(echo $(heaps_all))"
 mkdir -p /tmp/registry /tmp/testlogs
 
 # run_one NAME TIMEOUT HEAPLIST COMMAND...

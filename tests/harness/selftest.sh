@@ -124,19 +124,19 @@ expect note-in-summary 0 '^note: noted: results are from the cache$' noted
 
 # --- the guest's report, through a tier --------------------------------------
 # job: tests t1 (once) and t2 (per heap) on heaps system and cam; two
-# declared heaps plus the legacy alias; one check.
+# declared heaps plus the legacy alias (a comma in its name); one check.
 job=$tmp/job
 mkdir -p "$job"
 printf 't1 0\nt2 1\n' >"$job/tests.names"
 printf 'system\ncam\n' >"$job/heaps"
-printf 'system\ncam\nreserved\n' >"$job/heaps.declared"
+printf 'system\ncam\nlinux,cma@80000000\n' >"$job/heaps.declared"
 printf 'devices\n' >"$job/checks"
 
 good_console() {
   cat <<'C'
 GUEST-BOOTED 1.0
 GUEST-JOB-START 2.0
-GUEST-HEAPS-PRESENT cam,reserved,system
+GUEST-HEAPS-PRESENT cam linux,cma@80000000 system
 GUEST-TEST t1 0 3
 GUEST-TEST t2[system] 0 1
 GUEST-TEST t2[cam] 0 1
@@ -177,7 +177,7 @@ good_console | grep -v '^GUEST-TEST t2\[cam\]' |
 good_console | sed -n '1,4p' |
   guest crash-mid-run nonzero '^FAIL: guest/boot \(the job did not run to its end'
 
-good_console | sed 's/^GUEST-HEAPS-PRESENT .*/GUEST-HEAPS-PRESENT reserved,system/' |
+good_console | sed 's/^GUEST-HEAPS-PRESENT .*/GUEST-HEAPS-PRESENT linux,cma@80000000 system/' |
   guest declared-heap-missing nonzero '^FAIL: guest/heap\[cam\] \(declared by the rig'"'"'s layout'
 
 good_console | sed 's/^GUEST-TEST t2\[system\] 0 1$/GUEST-TEST t2[system] 77 1/' |

@@ -15,6 +15,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+/* the program defines open64() and openat64() itself (see below) */
+#undef _FORTIFY_SOURCE
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -25,12 +27,13 @@
 #include <gst/check/gstcheck.h>
 #include <gst/dmaheap/dmaheap.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <grp.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -118,48 +121,95 @@ count_fds (void)
   return n;
 }
 
-/* An inotify instance that sees every open() of the non-heap entries. */
-static gint
-watch_opens (void)
+/* Every open the library makes comes through here first: a program's own
+ * definitions come before libc's in the lookup, and the library calls the
+ * 64-bit names (large file support). Opens of the watched entries are
+ * counted. (inotify would tell the same, but not every kernel has it; the
+ * test guest's has not.) */
+static const gchar *watched[G_N_ELEMENTS (non_heaps) + 1];
+static gint opens_seen;
+
+static void
+note_open (const char *path)
 {
-  gint fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  const char *base;
   guint i;
 
-  fail_unless (fd >= 0, "inotify: %s", g_strerror (errno));
-  for (i = 0; i < G_N_ELEMENTS (non_heaps); i++) {
-    gchar *path = entry_path (non_heaps[i].node);
-
-    fail_unless (inotify_add_watch (fd, path, IN_OPEN) >= 0,
-        "inotify on %s: %s", path, g_strerror (errno));
-    g_free (path);
+  if (path == NULL)
+    return;
+  base = strrchr (path, '/');
+  base = base ? base + 1 : path;
+  for (i = 0; i < G_N_ELEMENTS (watched) && watched[i]; i++) {
+    if (strcmp (base, watched[i]) == 0)
+      g_atomic_int_inc (&opens_seen);
   }
+}
 
-  return fd;
+int open64 (const char *path, int flags, ...);
+int openat64 (int dirfd, const char *path, int flags, ...);
+
+int
+open64 (const char *path, int flags, ...)
+{
+  static int (*real) (const char *, int, ...);
+  int mode = 0;
+
+  if (flags & (O_CREAT | O_TMPFILE)) {
+    va_list args;
+
+    va_start (args, flags);
+    mode = va_arg (args, int);
+    va_end (args);
+  }
+  if (real == NULL)
+    real = (int (*)(const char *, int, ...)) dlsym (RTLD_NEXT, "open64");
+  note_open (path);
+  return real (path, flags, mode);
+}
+
+int
+openat64 (int dirfd, const char *path, int flags, ...)
+{
+  static int (*real) (int, const char *, int, ...);
+  int mode = 0;
+
+  if (flags & (O_CREAT | O_TMPFILE)) {
+    va_list args;
+
+    va_start (args, flags);
+    mode = va_arg (args, int);
+    va_end (args);
+  }
+  if (real == NULL)
+    real = (int (*)(int, const char *, int, ...)) dlsym (RTLD_NEXT,
+        "openat64");
+  note_open (path);
+  return real (dirfd, path, flags, mode);
+}
+
+/* watch_opens NAME...: count the opens of these entries from now on */
+static void
+watch_opens (const gchar * first, ...)
+{
+  va_list args;
+  const gchar *name;
+  guint n = 0;
+
+  memset (watched, 0, sizeof (watched));
+  va_start (args, first);
+  for (name = first; name && n < G_N_ELEMENTS (watched) - 1;
+      name = va_arg (args, const gchar *))
+    watched[n++] = name;
+  va_end (args);
+  g_atomic_int_set (&opens_seen, 0);
 }
 
 static guint
-count_opens (gint fd)
+count_opens (void)
 {
-  union
-  {
-    struct inotify_event event;
-    gchar bytes[4096];
-  } buf;
-  guint n = 0;
-  ssize_t len;
+  guint n = g_atomic_int_get (&opens_seen);
 
-  while ((len = read (fd, &buf, sizeof (buf))) > 0) {
-    gchar *p = buf.bytes;
-
-    while (p < buf.bytes + len) {
-      struct inotify_event *event = (struct inotify_event *) p;
-
-      if (event->mask & IN_OPEN)
-        n++;
-      p += sizeof (struct inotify_event) + event->len;
-    }
-  }
-
+  memset (watched, 0, sizeof (watched));
   return n;
 }
 
@@ -185,8 +235,10 @@ check_refused (const NonHeap * entry, const GError * error)
 GST_START_TEST (test_open_refuses_non_heaps)
 {
   guint fds = count_fds ();
-  gint watch = watch_opens ();
   guint i;
+
+  watch_opens (non_heaps[0].name, non_heaps[1].name, non_heaps[2].name,
+      non_heaps[3].name, non_heaps[4].name, NULL);
 
   for (i = 0; i < G_N_ELEMENTS (non_heaps); i++) {
     GError *error = NULL;
@@ -228,27 +280,26 @@ GST_START_TEST (test_open_refuses_non_heaps)
   }
 
   /* nothing was opened to find that out */
-  fail_unless_equals_int (count_opens (watch), 0);
-  close (watch);
+  fail_unless_equals_int (count_opens (), 0);
   fail_unless_equals_int (count_fds (), fds);
 }
 
 GST_END_TEST;
 
-/* the inotify watch does see an open(): the check above can fail */
+/* the count does see the library's opens: the check above can fail */
 GST_START_TEST (test_open_watch_works)
 {
-  gint watch = watch_opens ();
+  GError *error = NULL;
   gint fd;
 
-  fd = open (DIR_PATH "/gstcheck-file", O_RDONLY | O_CLOEXEC);
-  fail_unless (fd >= 0);
+  watch_opens (good_heap, NULL);
+  fd = gst_dma_heap_open (good_heap, &error);
+  fail_unless (fd >= 0, "%s", error ? error->message : "?");
   close (fd);
-  fd = open (DIR_PATH "/gstcheck-fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  fail_unless (fd >= 0);
+  fd = gst_dma_heap_open (good_heap, &error);
+  fail_unless (fd >= 0, "%s", error ? error->message : "?");
   close (fd);
-  fail_unless_equals_int (count_opens (watch), 2);
-  close (watch);
+  fail_unless_equals_int (count_opens (), 2);
 }
 
 GST_END_TEST;
