@@ -18,11 +18,15 @@
  * #GstDmaHeapUpload:allow-copy is %FALSE. The #GstDmaHeapUpload:stats
  * property counts both cases.
  *
- * Caps are passed on unchanged. Video caps give pools laid out as
- * #GstVideoInfo says, one dma-buf per frame with #GstVideoMeta; for other
- * caps (encoded streams, `application/octet-stream`...) upstream is offered
- * the allocator only, since the caps carry no buffer size, and copies go
- * into flat buffers sized after the largest input seen.
+ * Caps are passed on unchanged. Raw video caps (`video/x-raw` with a
+ * format and a size) give pools laid out as #GstVideoInfo says, one dma-buf
+ * per frame with #GstVideoMeta. Everything else is a bitstream, including
+ * encoded video and images (`video/x-h264`, `image/jpeg`), audio and
+ * `application/...`: upstream is offered the allocator only, since such
+ * caps carry no buffer size, and copies go into flat buffers of
+ * downstream's size (a decoder's input buffer size) or, when downstream
+ * gives none, sized after the largest input seen; the bytes of each input
+ * buffer are copied as they are and the output buffer has their size.
  *
  * Heap device nodes are usually only accessible to root: when the heap
  * cannot be opened the element fails to start with an error that names the
@@ -493,6 +497,36 @@ gst_dma_heap_upload_is_ours (GstDmaHeapUpload * self, GstBufferPool * pool)
   return ours;
 }
 
+/* TRUE when @caps are raw video frames with a layout: video/x-raw with a
+ * real format and a non-zero size, @info then filled. Everything else is a
+ * bitstream, flat bytes: gst_video_info_from_caps() also accepts encoded
+ * video and images (video/x-h264, image/jpeg: format ENCODED, size 0, no
+ * planes) and, from 1.24 on, format=DMA_DRM, whose layout is the
+ * modifier's, not GstVideoInfo's. */
+static gboolean
+gst_dma_heap_upload_caps_are_video (const GstCaps * caps, GstVideoInfo * info)
+{
+  GstVideoFormat format;
+
+  if (gst_caps_is_empty (caps) || gst_caps_is_any (caps))
+    return FALSE;
+  if (!gst_structure_has_name (gst_caps_get_structure (caps, 0),
+          "video/x-raw"))
+    return FALSE;
+  if (!gst_video_info_from_caps (info, caps))
+    return FALSE;
+
+  format = GST_VIDEO_INFO_FORMAT (info);
+  if (format == GST_VIDEO_FORMAT_ENCODED || format == GST_VIDEO_FORMAT_UNKNOWN)
+    return FALSE;
+#if GST_CHECK_VERSION(1, 24, 0)
+  if (format == GST_VIDEO_FORMAT_DMA_DRM)
+    return FALSE;
+#endif
+
+  return GST_VIDEO_INFO_SIZE (info) > 0;
+}
+
 /* Downstream's ALLOCATION answer. The output pool is always ours, on our
  * heap: downstream's pool (kmssink's dumb buffers, a decoder's buffers) is
  * not in the heap, only its minimum and size are kept. */
@@ -513,9 +547,9 @@ gst_dma_heap_upload_decide_allocation (GstBaseTransform * trans,
    * are read here rather than in set_caps(): without set_caps() the base
    * class also lets through streams that never send caps (filesrc). */
   gst_caps_replace (&self->caps, caps);
-  self->is_video = gst_video_info_from_caps (&self->info, caps);
+  self->is_video = gst_dma_heap_upload_caps_are_video (caps, &self->info);
   GST_DEBUG_OBJECT (self, "%s caps %" GST_PTR_FORMAT,
-      self->is_video ? "video" : "non-video", caps);
+      self->is_video ? "video" : "bitstream", caps);
 
   if (gst_query_get_n_allocation_pools (query) > 0) {
     gst_query_parse_nth_allocation_pool (query, 0, &pool, &size, &min, &max);
@@ -642,7 +676,7 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
     }
   }
 
-  is_video = gst_video_info_from_caps (&info, caps);
+  is_video = gst_dma_heap_upload_caps_are_video (caps, &info);
   if (is_video &&
       !gst_query_find_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL))
     gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);

@@ -1,0 +1,322 @@
+/* gst-dmaheap: dmaheapupload with the caps, sizes and peers of the field
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Typed bitstream caps (video/x-h264, image/jpeg, audio, application), a
+ * downstream that asks for more than the frame (a driver's sizeimage),
+ * allocation queries that must not touch the heap, heap nodes held only
+ * while the element runs, and copies of heap memory that land in system
+ * memory.
+ *
+ * The heap is the first of $GST_DMA_HEAP_TEST_HEAPS (the guest runs this
+ * program once per heap), else the first heap present: a fake one of
+ * tests/fakeheap, or with GST_DMA_HEAP_TEST_REAL=1 one of the machine's.
+ * Heap allocations are counted by the ioctl interposer of tests/fakeheap,
+ * which counts on real heaps too.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+#include <gst/dmaheap/dmaheap.h>
+
+#include "../libs/dmaheaptestutil.h"
+#include "fakeheap.h"
+
+/* a V4L2 decoder's OUTPUT queue answers its buffer size */
+#define DECODER_SIZE    (1024 * 1024)
+/* 640x480 NV12 is 460800 bytes; a driver that pads asks for more */
+#define FRAME_CAPS      "video/x-raw,format=NV12,width=640,height=480," \
+                        "framerate=30/1"
+#define FRAME_SIZE      460800
+#define SIZEIMAGE       526336
+#define DOWNSTREAM_MIN  3
+#define DOWNSTREAM_ALIGN 255
+#define DEFAULT_MIN     2       /* the element's min-buffers default */
+#define LATE_HEAP       "late@70000000"
+#define HEAP_DIR        "/dev/dma_heap/"
+
+static const gchar *bitstream_caps[] = {
+  "video/x-h264,stream-format=byte-stream,alignment=au",
+  "image/jpeg,width=640,height=480",
+  "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=2",
+  "application/octet-stream",
+};
+
+/* the spec handed to the element, and the heap its memories report */
+static const gchar *test_heap;
+static gchar *test_heap_name;
+
+/* What the downstream peer answers to ALLOCATION: no pool entry when
+ * @peer_size is 0, else a NULL pool of @peer_size bytes and @peer_min
+ * buffers, as a V4L2 decoder or v4l2sink does; an allocation param of
+ * alignment @peer_align. */
+static GstPadQueryFunction harness_sink_query;
+static guint peer_size;
+static guint peer_min;
+static gsize peer_align;
+
+static gboolean
+peer_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstAllocationParams params;
+
+  if (!harness_sink_query (pad, parent, query))
+    return FALSE;
+  if (GST_QUERY_TYPE (query) != GST_QUERY_ALLOCATION)
+    return TRUE;
+
+  if (peer_size > 0)
+    gst_query_add_allocation_pool (query, NULL, peer_size, peer_min, 0);
+  if (peer_align > 0) {
+    gst_allocation_params_init (&params);
+    params.align = peer_align;
+    gst_query_add_allocation_param (query, NULL, &params);
+  }
+
+  return TRUE;
+}
+
+static GstHarness *
+upload_harness (const gchar * heap, guint size, guint min, gsize align)
+{
+  GstElement *element;
+  GstHarness *h;
+
+  element = gst_element_factory_make ("dmaheapupload", NULL);
+  fail_unless (element != NULL);
+  g_object_set (element, "heap", heap, NULL);
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+
+  peer_size = size;
+  peer_min = min;
+  peer_align = align;
+  harness_sink_query = GST_PAD_QUERYFUNC (h->sinkpad);
+  gst_pad_set_query_function (h->sinkpad, peer_sink_query);
+
+  return h;
+}
+
+static guint64
+stats_field (GstElement * element, const gchar * field)
+{
+  GstStructure *stats = NULL;
+  guint64 v = 0;
+
+  g_object_get (element, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, field, &v), "no %s", field);
+  gst_structure_free (stats);
+
+  return v;
+}
+
+static guint8
+pattern (guint seed, gsize i)
+{
+  return (seed * 29 + i * 7 + i / 251) & 0xff;
+}
+
+/* @size bytes of system memory holding the pattern of @seed */
+static GstBuffer *
+system_buffer (gsize size, guint seed)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, size, NULL);
+  GstMapInfo map;
+  gsize i;
+
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_WRITE));
+  for (i = 0; i < size; i++)
+    map.data[i] = pattern (seed, i);
+  gst_buffer_unmap (buf, &map);
+
+  return buf;
+}
+
+/* @out holds exactly the bytes of @in, in our heap */
+static void
+check_same_bytes (GstBuffer * in, GstBuffer * out)
+{
+  GstMapInfo in_map, out_map;
+  gsize i;
+
+  fail_unless (gst_is_dma_heap_memory (gst_buffer_peek_memory (out, 0)),
+      "output not in the heap");
+  fail_unless_equals_string (gst_dma_heap_memory_get_heap
+      (gst_buffer_peek_memory (out, 0)), test_heap_name);
+  fail_unless_equals_uint64 (gst_buffer_get_size (out),
+      gst_buffer_get_size (in));
+  fail_unless (gst_buffer_map (in, &in_map, GST_MAP_READ));
+  fail_unless (gst_buffer_map (out, &out_map, GST_MAP_READ));
+  for (i = 0; i < in_map.size; i++)
+    if (in_map.data[i] != out_map.data[i])
+      fail ("byte %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " differs", i,
+          in_map.size);
+  gst_buffer_unmap (out, &out_map);
+  gst_buffer_unmap (in, &in_map);
+}
+
+/* Fails on an error message posted by the element. */
+static void
+check_no_error (GstBus * bus)
+{
+  GstMessage *msg;
+
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  if (msg) {
+    GError *err = NULL;
+
+    gst_message_parse_error (msg, &err, NULL);
+    fail ("error: %s", err->message);
+  }
+}
+
+/* Item 1: bitstreams */
+
+/* Buffers of typed bitstream caps in system memory are copied into the
+ * heap byte for byte, whatever downstream says about sizes. */
+static void
+run_bitstream (const gchar * caps_str, guint downstream_size)
+{
+  const gsize sizes[] = { 5000, 12345, 700, 5000, 30001 };
+  GstHarness *h;
+  GstBus *bus;
+  guint64 bytes = 0;
+  guint i;
+
+  GST_INFO ("%s, downstream size %u", caps_str, downstream_size);
+  h = upload_harness (test_heap, downstream_size, 0, 0);
+  bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  gst_harness_set_src_caps_str (h, caps_str);
+
+  for (i = 0; i < G_N_ELEMENTS (sizes); i++) {
+    GstBuffer *in = system_buffer (sizes[i], i + 1), *out;
+    gsize maxsize = 0;
+
+    GST_BUFFER_PTS (in) = i * GST_SECOND;
+    fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (in)),
+        GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    fail_unless (out != NULL);
+    fail_unless (out != in);
+    check_same_bytes (in, out);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), i * GST_SECOND);
+    /* flat buffers of downstream's size when it gave one */
+    gst_buffer_get_sizes (out, NULL, &maxsize);
+    if (downstream_size > 0)
+      fail_unless (maxsize >= downstream_size, "buffer of %" G_GSIZE_FORMAT
+          " bytes, downstream asked %u", maxsize, downstream_size);
+    bytes += sizes[i];
+    gst_buffer_unref (out);
+    gst_buffer_unref (in);
+  }
+
+  fail_unless_equals_uint64 (stats_field (h->element, "copied"),
+      G_N_ELEMENTS (sizes));
+  fail_unless_equals_uint64 (stats_field (h->element, "bytes-copied"), bytes);
+  fail_unless_equals_uint64 (stats_field (h->element, "passed-through"), 0);
+  check_no_error (bus);
+
+  gst_element_set_bus (h->element, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_START_TEST (test_bitstream_no_downstream_size)
+{
+  run_bitstream (bitstream_caps[__i__], 0);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bitstream_downstream_size)
+{
+  run_bitstream (bitstream_caps[__i__], DECODER_SIZE);
+}
+
+GST_END_TEST;
+
+/* Upstream of a bitstream gets the allocator, no pool and no GstVideoMeta:
+ * the caps say nothing of a buffer size or layout. */
+GST_START_TEST (test_bitstream_proposal)
+{
+  GstAllocator *allocator = NULL;
+  GstQuery *query;
+  GstCaps *caps;
+  GstHarness *h;
+
+  h = upload_harness (test_heap, DECODER_SIZE, 0, 0);
+  gst_harness_set_src_caps_str (h, bitstream_caps[__i__]);
+
+  caps = gst_caps_from_string (bitstream_caps[__i__]);
+  query = gst_query_new_allocation (caps, TRUE);
+  fail_unless (gst_pad_peer_query (h->srcpad, query));
+  fail_unless_equals_int (gst_query_get_n_allocation_pools (query), 0);
+  fail_if (gst_query_find_allocation_meta (query, GST_VIDEO_META_API_TYPE,
+          NULL));
+  fail_unless (gst_query_get_n_allocation_params (query) > 0);
+  gst_query_parse_nth_allocation_param (query, 0, &allocator, NULL);
+  fail_unless (GST_IS_DMA_HEAP_ALLOCATOR (allocator));
+  gst_object_unref (allocator);
+  gst_query_unref (query);
+  gst_caps_unref (caps);
+
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+static Suite *
+dmaheapupload_field_suite (void)
+{
+  Suite *s = suite_create ("dmaheapupload_field");
+  TCase *tc;
+  GstAllocator *allocator;
+  GstMemory *mem;
+
+  /* the name the heap's memories report */
+  test_heap = dma_heap_test_heaps[0];
+  allocator = gst_dma_heap_allocator_new (test_heap, NULL);
+  if (allocator) {
+    mem = gst_allocator_alloc (allocator, 4096, NULL);
+    if (mem) {
+      test_heap_name = g_strdup (gst_dma_heap_memory_get_heap (mem));
+      gst_memory_unref (mem);
+    }
+    gst_object_unref (allocator);
+  }
+  if (!test_heap_name)
+    test_heap_name = g_strdup (test_heap);
+
+  tc = tcase_create ("bitstream");
+  suite_add_tcase (s, tc);
+  tcase_add_loop_test (tc, test_bitstream_no_downstream_size, 0,
+      G_N_ELEMENTS (bitstream_caps));
+  tcase_add_loop_test (tc, test_bitstream_downstream_size, 0,
+      G_N_ELEMENTS (bitstream_caps));
+  tcase_add_loop_test (tc, test_bitstream_proposal, 0,
+      G_N_ELEMENTS (bitstream_caps));
+
+  return s;
+}
+
+int
+main (int argc, char **argv)
+{
+  int ret;
+
+  ret = dma_heap_test_main (argc, argv, dmaheapupload_field_suite,
+      "dmaheapupload_field");
+  g_free (test_heap_name);
+
+  return ret;
+}
