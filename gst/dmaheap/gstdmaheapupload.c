@@ -130,9 +130,10 @@ struct _GstDmaHeapUpload
   gboolean downstream_video_meta;
   GstBufferPool *pool;          /* copies go there */
 
-  /* what downstream asked for, read by propose_allocation; protected by
-   * object lock */
+  /* what downstream asked for (its minimum, its buffer size, 0 when it
+   * gave none), read by propose_allocation; protected by object lock */
   guint downstream_min;
+  guint downstream_size;
 };
 
 #define gst_dma_heap_upload_parent_class parent_class
@@ -350,6 +351,7 @@ gst_dma_heap_upload_start (GstBaseTransform * trans)
   self->fallback_buffers = 0;
   self->last_heap = g_intern_static_string ("");
   self->downstream_min = 0;
+  self->downstream_size = 0;
   self->started = TRUE;
   GST_OBJECT_UNLOCK (self);
   self->fallback_warned = FALSE;
@@ -421,6 +423,7 @@ gst_dma_heap_upload_stop (GstBaseTransform * trans)
 
   GST_OBJECT_LOCK (self);
   self->downstream_min = 0;
+  self->downstream_size = 0;
   self->started = FALSE;
   GST_OBJECT_UNLOCK (self);
 
@@ -558,10 +561,21 @@ gst_dma_heap_upload_decide_allocation (GstBaseTransform * trans,
     gst_clear_object (&pool);
   }
 
+  /* Downstream's alignment holds for our pools too, the one proposed
+   * upstream included: its buffers go downstream untouched. */
+  gst_allocation_params_init (&self->params);
+  if (gst_query_get_n_allocation_params (query) > 0) {
+    GstAllocationParams params;
+
+    gst_query_parse_nth_allocation_param (query, 0, NULL, &params);
+    self->params.align = params.align;
+  }
+
   self->downstream_video_meta =
       gst_query_find_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
   GST_OBJECT_LOCK (self);
   self->downstream_min = min;
+  self->downstream_size = size;
   GST_OBJECT_UNLOCK (self);
 
   if (self->is_video) {
@@ -645,7 +659,7 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
   GstVideoInfo info;
   gboolean need_pool = FALSE;
   gboolean is_video;
-  guint min, i, n;
+  guint min, size, downstream_size, i, n;
 
   gst_query_parse_allocation (query, &caps, &need_pool);
   if (!caps)
@@ -655,6 +669,7 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
 
   GST_OBJECT_LOCK (self);
   min = self->downstream_min + self->min_buffers;
+  downstream_size = self->downstream_size;
   GST_OBJECT_UNLOCK (self);
 
   /* Heap buffers go downstream untouched, and copies keep every meta that
@@ -700,13 +715,16 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
       gst_clear_object (&pool);
   }
 
-  pool = gst_dma_heap_upload_configure_pool (self, pool, caps,
-      GST_VIDEO_INFO_SIZE (&info), min, TRUE);
+  /* Upstream's buffers go downstream untouched: they must be as large as
+   * downstream asked (a V4L2 driver's sizeimage can exceed the frame). */
+  size = MAX (GST_VIDEO_INFO_SIZE (&info), downstream_size);
+  pool = gst_dma_heap_upload_configure_pool (self, pool, caps, size, min,
+      TRUE);
   if (!pool) {
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-        ("Cannot offer upstream a pool of %u buffers of %" G_GSIZE_FORMAT
-            " bytes (see max-bytes); offering the allocator only.", min,
-            GST_VIDEO_INFO_SIZE (&info)), ("caps %" GST_PTR_FORMAT, caps));
+        ("Cannot offer upstream a pool of %u buffers of %u bytes (see "
+            "max-bytes); offering the allocator only.", min, size),
+        ("caps %" GST_PTR_FORMAT, caps));
     return TRUE;
   }
 
@@ -718,13 +736,11 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
     gst_dma_heap_upload_warn_pool (self, pool, min);
 
   if (gst_query_get_n_allocation_pools (query) > 0)
-    gst_query_set_nth_allocation_pool (query, 0, pool,
-        GST_VIDEO_INFO_SIZE (&info), min, 0);
+    gst_query_set_nth_allocation_pool (query, 0, pool, size, min, 0);
   else
-    gst_query_add_allocation_pool (query, pool, GST_VIDEO_INFO_SIZE (&info),
-        min, 0);
-  GST_DEBUG_OBJECT (self, "proposed %" GST_PTR_FORMAT " with %u buffers",
-      pool, min);
+    gst_query_add_allocation_pool (query, pool, size, min, 0);
+  GST_DEBUG_OBJECT (self, "proposed %" GST_PTR_FORMAT " with %u buffers of "
+      "%u bytes", pool, min, size);
   gst_object_unref (pool);
 
   return TRUE;

@@ -78,7 +78,10 @@ peer_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
   if (peer_align > 0) {
     gst_allocation_params_init (&params);
     params.align = peer_align;
-    gst_query_add_allocation_param (query, NULL, &params);
+    if (gst_query_get_n_allocation_params (query) > 0)
+      gst_query_set_nth_allocation_param (query, 0, NULL, &params);
+    else
+      gst_query_add_allocation_param (query, NULL, &params);
   }
 
   return TRUE;
@@ -275,6 +278,108 @@ GST_START_TEST (test_bitstream_proposal)
 
 GST_END_TEST;
 
+/* Item 2: sizes */
+
+/* Upstream's ALLOCATION query, answered by the element. Returns the
+ * proposed pool (ref), its size, minimum and the first param's align. */
+static GstBufferPool *
+query_pool (GstHarness * h, const gchar * caps_str, guint * size, guint * min,
+    gsize * align)
+{
+  GstAllocationParams params;
+  GstBufferPool *pool = NULL;
+  GstQuery *query;
+  GstCaps *caps;
+
+  caps = gst_caps_from_string (caps_str);
+  query = gst_query_new_allocation (caps, TRUE);
+  fail_unless (gst_pad_peer_query (h->srcpad, query));
+  fail_unless (gst_query_get_n_allocation_pools (query) > 0, "no pool");
+  gst_query_parse_nth_allocation_pool (query, 0, &pool, size, min, NULL);
+  fail_unless (GST_IS_DMA_HEAP_BUFFER_POOL (pool));
+  fail_unless (gst_query_get_n_allocation_params (query) > 0);
+  gst_query_parse_nth_allocation_param (query, 0, NULL, &params);
+  if (align)
+    *align = params.align;
+  gst_query_unref (query);
+  gst_caps_unref (caps);
+
+  return pool;
+}
+
+/* A downstream that pads its frames (sizeimage 526336 for a 460800-byte
+ * frame) gets buffers of that size from upstream, through the pool the
+ * element proposes: they pass through, nothing is copied. */
+GST_START_TEST (test_propose_downstream_size)
+{
+  GstBufferPool *pool;
+  GstStructure *config;
+  GstCaps *caps = NULL;
+  GstHarness *h;
+  guint size = 0, min = 0, config_size = 0, i;
+  gsize align = 0;
+
+  h = upload_harness (test_heap, SIZEIMAGE, DOWNSTREAM_MIN, DOWNSTREAM_ALIGN);
+  gst_harness_set_src_caps_str (h, FRAME_CAPS);
+
+  pool = query_pool (h, FRAME_CAPS, &size, &min, &align);
+  fail_unless_equals_int (size, SIZEIMAGE);
+  fail_unless_equals_int (min, DOWNSTREAM_MIN + DEFAULT_MIN);
+  fail_unless ((align & DOWNSTREAM_ALIGN) == DOWNSTREAM_ALIGN,
+      "align %" G_GSIZE_FORMAT " does not cover downstream's %d", align,
+      DOWNSTREAM_ALIGN);
+  config = gst_buffer_pool_get_config (pool);
+  fail_unless (gst_buffer_pool_config_get_params (config, &caps, &config_size,
+          NULL, NULL));
+  fail_unless_equals_int (config_size, SIZEIMAGE);
+  gst_structure_free (config);
+
+  /* upstream as GstBaseSrc: activates the pool as it was proposed */
+  fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+  for (i = 0; i < 8; i++) {
+    GstBuffer *in = NULL, *out;
+    gsize maxsize = 0;
+
+    fail_unless_equals_int (gst_buffer_pool_acquire_buffer (pool, &in, NULL),
+        GST_FLOW_OK);
+    fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    fail_unless (out == in, "buffer of the proposed pool was copied");
+    gst_buffer_get_sizes (out, NULL, &maxsize);
+    fail_unless (maxsize >= SIZEIMAGE, "maxsize %" G_GSIZE_FORMAT, maxsize);
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_uint64 (stats_field (h->element, "bytes-copied"), 0);
+  fail_unless_equals_uint64 (stats_field (h->element, "copied"), 0);
+  fail_unless_equals_uint64 (stats_field (h->element, "passed-through"), 8);
+
+  fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+  gst_object_unref (pool);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A downstream asking less than the frame gets the frame size. */
+GST_START_TEST (test_propose_frame_size)
+{
+  GstBufferPool *pool;
+  GstHarness *h;
+  guint size = 0, min = 0;
+
+  h = upload_harness (test_heap, 4096, 1, 0);
+  gst_harness_set_src_caps_str (h, FRAME_CAPS);
+
+  pool = query_pool (h, FRAME_CAPS, &size, &min, NULL);
+  fail_unless_equals_int (size, FRAME_SIZE);
+  fail_unless_equals_int (min, 1 + DEFAULT_MIN);
+  gst_object_unref (pool);
+
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 dmaheapupload_field_suite (void)
 {
@@ -305,6 +410,11 @@ dmaheapupload_field_suite (void)
       G_N_ELEMENTS (bitstream_caps));
   tcase_add_loop_test (tc, test_bitstream_proposal, 0,
       G_N_ELEMENTS (bitstream_caps));
+
+  tc = tcase_create ("sizes");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_propose_downstream_size);
+  tcase_add_test (tc, test_propose_frame_size);
 
   return s;
 }
