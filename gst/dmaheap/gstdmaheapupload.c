@@ -134,6 +134,17 @@ struct _GstDmaHeapUpload
    * gave none), read by propose_allocation; protected by object lock */
   guint downstream_min;
   guint downstream_size;
+
+  /* The pool proposed upstream at the last ALLOCATION query and what it
+   * was made for: a query for the same caps, size, minimum, max-bytes and
+   * alignment gets it again. Upstream activates it (and the pool then
+   * preallocates its minimum); we never do. Protected by object lock. */
+  GstBufferPool *proposed;
+  GstCaps *proposed_caps;
+  guint proposed_size;
+  guint proposed_min;
+  guint64 proposed_max_bytes;
+  gsize proposed_align;
 };
 
 #define gst_dma_heap_upload_parent_class parent_class
@@ -407,6 +418,11 @@ gst_dma_heap_upload_stop (GstBaseTransform * trans)
 
   gst_dma_heap_upload_replace_pool (self, NULL);
   gst_clear_caps (&self->caps);
+  /* upstream deactivates the pool it took, when it is done with it */
+  GST_OBJECT_LOCK (self);
+  gst_clear_object (&self->proposed);
+  gst_clear_caps (&self->proposed_caps);
+  GST_OBJECT_UNLOCK (self);
   if (self->allocator) {
     g_free (self->kept_spec);
     self->kept_spec =
@@ -481,23 +497,6 @@ config_failed:
     gst_object_unref (pool);
     return NULL;
   }
-}
-
-static gboolean
-gst_dma_heap_upload_is_ours (GstDmaHeapUpload * self, GstBufferPool * pool)
-{
-  GstAllocator *allocator;
-  gboolean ours;
-
-  if (!GST_IS_DMA_HEAP_BUFFER_POOL (pool))
-    return FALSE;
-
-  allocator =
-      gst_dma_heap_buffer_pool_get_allocator (GST_DMA_HEAP_BUFFER_POOL (pool));
-  ours = (allocator == self->allocator);
-  gst_clear_object (&allocator);
-
-  return ours;
 }
 
 /* TRUE when @caps are raw video frames with a layout: video/x-raw with a
@@ -632,19 +631,38 @@ pool_failed:
   }
 }
 
-static void
-gst_dma_heap_upload_warn_pool (GstDmaHeapUpload * self, GstBufferPool * pool,
-    guint min)
+/* The pool proposed at the last query, when it was made for the same
+ * caps, @size, @min and @max_bytes, and our current alignment; else NULL. */
+static GstBufferPool *
+gst_dma_heap_upload_get_proposed (GstDmaHeapUpload * self, GstCaps * caps,
+    guint size, guint min, guint64 max_bytes)
 {
-  GError *error;
+  GstBufferPool *pool = NULL;
 
-  error =
-      gst_dma_heap_buffer_pool_get_last_error (GST_DMA_HEAP_BUFFER_POOL (pool));
-  GST_ELEMENT_WARNING (self, RESOURCE, NO_SPACE_LEFT,
-      ("The pool proposed upstream cannot hold its %u buffers: %s", min,
-          error ? error->message : "allocation failed"),
-      ("pool %s", GST_OBJECT_NAME (pool)));
-  g_clear_error (&error);
+  GST_OBJECT_LOCK (self);
+  if (self->proposed && size == self->proposed_size &&
+      min == self->proposed_min && max_bytes == self->proposed_max_bytes &&
+      self->params.align == self->proposed_align &&
+      gst_caps_is_equal (caps, self->proposed_caps))
+    pool = gst_object_ref (self->proposed);
+  GST_OBJECT_UNLOCK (self);
+
+  return pool;
+}
+
+static void
+gst_dma_heap_upload_set_proposed (GstDmaHeapUpload * self,
+    GstBufferPool * pool, GstCaps * caps, guint size, guint min,
+    guint64 max_bytes)
+{
+  GST_OBJECT_LOCK (self);
+  gst_object_replace ((GstObject **) & self->proposed, GST_OBJECT (pool));
+  gst_caps_replace (&self->proposed_caps, caps);
+  self->proposed_size = size;
+  self->proposed_min = min;
+  self->proposed_max_bytes = max_bytes;
+  self->proposed_align = self->params.align;
+  GST_OBJECT_UNLOCK (self);
 }
 
 /* Upstream's ALLOCATION query: offer our heap. */
@@ -660,6 +678,7 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
   gboolean need_pool = FALSE;
   gboolean is_video;
   guint min, size, downstream_size, i, n;
+  guint64 max_bytes;
 
   gst_query_parse_allocation (query, &caps, &need_pool);
   if (!caps)
@@ -670,6 +689,7 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
   GST_OBJECT_LOCK (self);
   min = self->downstream_min + self->min_buffers;
   downstream_size = self->downstream_size;
+  max_bytes = self->max_bytes;
   GST_OBJECT_UNLOCK (self);
 
   /* Heap buffers go downstream untouched, and copies keep every meta that
@@ -708,32 +728,34 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
   if (!need_pool || !is_video)
     return TRUE;
 
-  if (gst_query_get_n_allocation_pools (query) > 0) {
-    gst_query_parse_nth_allocation_pool (query, 0, &pool, NULL, NULL, NULL);
-    if (pool && (!gst_dma_heap_upload_is_ours (self, pool) ||
-            gst_buffer_pool_is_active (pool)))
-      gst_clear_object (&pool);
-  }
-
   /* Upstream's buffers go downstream untouched: they must be as large as
    * downstream asked (a V4L2 driver's sizeimage can exceed the frame). */
   size = MAX (GST_VIDEO_INFO_SIZE (&info), downstream_size);
-  pool = gst_dma_heap_upload_configure_pool (self, pool, caps, size, min,
-      TRUE);
-  if (!pool) {
-    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-        ("Cannot offer upstream a pool of %u buffers of %u bytes (see "
-            "max-bytes); offering the allocator only.", min, size),
-        ("caps %" GST_PTR_FORMAT, caps));
-    return TRUE;
-  }
 
-  /* Allocate the minimum once here: upstream only reports a pool that
-   * fails to activate as a negotiation failure, without the numbers. */
-  if (gst_buffer_pool_set_active (pool, TRUE))
-    gst_buffer_pool_set_active (pool, FALSE);
-  else
-    gst_dma_heap_upload_warn_pool (self, pool, min);
+  /* Nothing is allocated here: a query must be cheap and leave the heap
+   * alone (on a CMA region every allocation costs a migration). The pool
+   * preallocates its minimum when upstream activates it; a heap too small
+   * for it then fails that activation, and the pool's error
+   * (gst_dma_heap_buffer_pool_get_last_error(), the dmaheappool debug
+   * category) gives the numbers. An active pool is upstream's, in use:
+   * it is offered again as it is. */
+  pool = gst_dma_heap_upload_get_proposed (self, caps, size, min, max_bytes);
+  if (pool && !gst_buffer_pool_is_active (pool))
+    pool = gst_dma_heap_upload_configure_pool (self, pool, caps, size, min,
+        TRUE);
+  if (!pool) {
+    pool = gst_dma_heap_upload_configure_pool (self, NULL, caps, size, min,
+        TRUE);
+    if (!pool) {
+      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+          ("Cannot offer upstream a pool of %u buffers of %u bytes (see "
+              "max-bytes); offering the allocator only.", min, size),
+          ("caps %" GST_PTR_FORMAT, caps));
+      return TRUE;
+    }
+    gst_dma_heap_upload_set_proposed (self, pool, caps, size, min,
+        max_bytes);
+  }
 
   if (gst_query_get_n_allocation_pools (query) > 0)
     gst_query_set_nth_allocation_pool (query, 0, pool, size, min, 0);

@@ -380,6 +380,97 @@ GST_START_TEST (test_propose_frame_size)
 
 GST_END_TEST;
 
+/* Item 3: no heap allocation at query time */
+
+/* Ten identical ALLOCATION queries allocate nothing from the heap and get
+ * the same pool; the pool allocates its minimum when upstream activates
+ * it. */
+GST_START_TEST (test_queries_allocate_nothing)
+{
+  GstBufferPool *proposed, *pool;
+  GstHarness *h;
+  guint size = 0, min = 0, i;
+
+  h = upload_harness (test_heap, SIZEIMAGE, DOWNSTREAM_MIN, 0);
+  gst_harness_set_src_caps_str (h, FRAME_CAPS);
+
+  fake_heap_reset_counts ();
+  proposed = query_pool (h, FRAME_CAPS, &size, &min, NULL);
+  for (i = 1; i < 10; i++) {
+    pool = query_pool (h, FRAME_CAPS, &size, &min, NULL);
+    fail_unless (pool == proposed, "query %u gave another pool", i + 1);
+    gst_object_unref (pool);
+  }
+  fail_unless_equals_int (fake_heap_alloc_count (NULL), 0);
+
+  fail_unless (gst_buffer_pool_set_active (proposed, TRUE));
+  fail_unless_equals_int (fake_heap_alloc_count (NULL), min);
+  /* the pool upstream holds active is the one the next query gets */
+  pool = query_pool (h, FRAME_CAPS, &size, &min, NULL);
+  fail_unless (pool == proposed);
+  gst_object_unref (pool);
+  fail_unless_equals_int (fake_heap_alloc_count (NULL), min);
+  fail_unless (gst_buffer_pool_set_active (proposed, FALSE));
+  gst_object_unref (proposed);
+
+  /* other caps, another pool, still nothing allocated by the query */
+  min = DOWNSTREAM_MIN + DEFAULT_MIN;
+  pool = query_pool (h, "video/x-raw,format=NV12,width=320,height=240,"
+      "framerate=30/1", &size, NULL, NULL);
+  fail_unless (pool != proposed);
+  gst_object_unref (pool);
+  fail_unless_equals_int (fake_heap_alloc_count (NULL), min);
+
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A heap that cannot hold the minimum makes the activation of the
+ * proposed pool fail, with the numbers; the query itself succeeded. */
+GST_START_TEST (test_activation_fails_with_numbers)
+{
+  GstBufferPool *pool;
+  GstHarness *h;
+  GError *error;
+  gchar *expected;
+  guint size = 0, min = 0;
+
+  h = upload_harness (test_heap, 0, 0, 0);
+  gst_harness_set_src_caps_str (h, FRAME_CAPS);
+
+  fake_heap_reset_counts ();
+  pool = query_pool (h, FRAME_CAPS, &size, &min, NULL);
+  fail_unless_equals_int (min, DEFAULT_MIN);
+  g_object_set (h->element, "min-buffers", 4, NULL);
+  gst_object_unref (pool);
+  pool = query_pool (h, FRAME_CAPS, &size, &min, NULL);
+  fail_unless_equals_int (min, 4);
+  fail_unless_equals_int (fake_heap_alloc_count (NULL), 0);
+
+  /* the heap refuses every buffer */
+  fake_heap_fail_alloc (NULL, ENOMEM, -1);
+  fail_if (gst_buffer_pool_set_active (pool, TRUE));
+  fake_heap_fail_alloc (NULL, 0, 0);
+
+  error = gst_dma_heap_buffer_pool_get_last_error (GST_DMA_HEAP_BUFFER_POOL
+      (pool));
+  fail_unless (error != NULL);
+  expected = g_strdup_printf ("Cannot preallocate 4 buffers of %u bytes",
+      FRAME_SIZE);
+  fail_unless (strstr (error->message, expected) != NULL, "%s",
+      error->message);
+  fail_unless (strstr (error->message, test_heap_name) != NULL, "%s",
+      error->message);
+  g_free (expected);
+  g_error_free (error);
+
+  gst_object_unref (pool);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 dmaheapupload_field_suite (void)
 {
@@ -415,6 +506,11 @@ dmaheapupload_field_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_propose_downstream_size);
   tcase_add_test (tc, test_propose_frame_size);
+
+  tc = tcase_create ("queries");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_queries_allocate_nothing);
+  tcase_add_test (tc, test_activation_fails_with_numbers);
 
   return s;
 }
