@@ -110,18 +110,14 @@ struct _GstDmaHeapUpload
   /* TRUE between start() and stop(), protected by object lock */
   gboolean started;
 
-  /* set in start(), cleared in stop() */
+  /* Set in start(), cleared in stop(): the heap nodes are open only
+   * while the element runs, and each start resolves the spec again, so a
+   * heap that appeared (or whose permissions changed) in between is seen.
+   * Upstream may keep a ref on the allocator past stop(); it is then
+   * upstream's to drop. */
   GstAllocator *allocator;
   gchar **heaps;
   GstAllocationParams params;
-
-  /* The allocator of the last run and its heap spec, taken again by the
-   * next start() when the spec is the same: one set of open heap nodes for
-   * the life of the element, however often it starts, even when an
-   * upstream element never drops the allocator it was given. */
-  GstAllocator *kept_allocator;
-  gchar *kept_spec;
-  gchar **kept_heaps;
 
   /* negotiated state, streaming thread */
   GstCaps *caps;
@@ -178,9 +174,6 @@ gst_dma_heap_upload_finalize (GObject * object)
   GstDmaHeapUpload *self = GST_DMA_HEAP_UPLOAD (object);
 
   g_free (self->heap_spec);
-  gst_clear_object (&self->kept_allocator);
-  g_free (self->kept_spec);
-  g_strfreev (self->kept_heaps);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -367,26 +360,15 @@ gst_dma_heap_upload_start (GstBaseTransform * trans)
   GST_OBJECT_UNLOCK (self);
   self->fallback_warned = FALSE;
 
-  if (self->kept_allocator && g_strcmp0 (self->kept_spec, spec) == 0) {
-    GST_DEBUG_OBJECT (self, "the allocator of the last run serves again");
-    self->allocator = g_steal_pointer (&self->kept_allocator);
-    self->heaps = g_steal_pointer (&self->kept_heaps);
-    g_clear_pointer (&self->kept_spec, g_free);
-  } else {
-    gst_clear_object (&self->kept_allocator);
-    g_clear_pointer (&self->kept_heaps, g_strfreev);
-    g_clear_pointer (&self->kept_spec, g_free);
+  self->allocator = gst_dma_heap_allocator_new (spec, &error);
+  if (!self->allocator)
+    goto no_allocator;
 
-    self->allocator = gst_dma_heap_allocator_new (spec, &error);
-    if (!self->allocator)
-      goto no_allocator;
-
-    gst_dma_heap_allocator_set_label (GST_DMA_HEAP_ALLOCATOR
-        (self->allocator), GST_OBJECT_NAME (self));
-    self->heaps =
-        gst_dma_heap_allocator_get_heaps (GST_DMA_HEAP_ALLOCATOR
-        (self->allocator));
-  }
+  gst_dma_heap_allocator_set_label (GST_DMA_HEAP_ALLOCATOR (self->allocator),
+      GST_OBJECT_NAME (self));
+  self->heaps =
+      gst_dma_heap_allocator_get_heaps (GST_DMA_HEAP_ALLOCATOR
+      (self->allocator));
   gst_allocation_params_init (&self->params);
 
   heaps = g_strjoinv (", ", self->heaps);
@@ -423,16 +405,7 @@ gst_dma_heap_upload_stop (GstBaseTransform * trans)
   gst_clear_object (&self->proposed);
   gst_clear_caps (&self->proposed_caps);
   GST_OBJECT_UNLOCK (self);
-  if (self->allocator) {
-    g_free (self->kept_spec);
-    self->kept_spec =
-        g_strdup (gst_dma_heap_allocator_get_heap_spec (GST_DMA_HEAP_ALLOCATOR
-            (self->allocator)));
-    g_strfreev (self->kept_heaps);
-    self->kept_heaps = g_steal_pointer (&self->heaps);
-    gst_clear_object (&self->kept_allocator);
-    self->kept_allocator = g_steal_pointer (&self->allocator);
-  }
+  gst_clear_object (&self->allocator);
   g_clear_pointer (&self->heaps, g_strfreev);
   self->is_video = FALSE;
   self->downstream_video_meta = FALSE;
@@ -1331,7 +1304,7 @@ gst_dma_heap_upload_class_init (GstDmaHeapUploadClass * klass)
       "dma-buf heap upload", "Filter/Converter/Memory",
       "Puts buffers in a Linux dma-buf heap: offers upstream a pool on the "
       "heap, passes heap buffers on untouched, copies the others (memory "
-      "from GstDmaHeapAllocator, registered as allocator \"dmaheap\")",
+      "from GstDmaHeapAllocator)",
       "gst-dmaheap project");
   /* gst-inspect-1.0 prints every metadata key: the example shows there. */
   gst_element_class_add_static_metadata (element_class,

@@ -471,6 +471,145 @@ GST_START_TEST (test_activation_fails_with_numbers)
 
 GST_END_TEST;
 
+/* Item 4: heap nodes are open only while the element runs */
+
+/* Open fds of this process on a heap node: readlink says /dev/dma_heap/ */
+static guint
+count_heap_nodes (void)
+{
+  GDir *dir;
+  const gchar *name;
+  guint n = 0;
+
+  dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  fail_unless (dir != NULL);
+  while ((name = g_dir_read_name (dir)) != NULL) {
+    gchar *path = g_build_filename ("/proc/self/fd", name, NULL);
+    gchar *target = g_file_read_link (path, NULL);
+
+    if (target && g_str_has_prefix (target, HEAP_DIR)) {
+      GST_DEBUG ("fd %s: %s", name, target);
+      n++;
+    }
+    g_free (target);
+    g_free (path);
+  }
+  g_dir_close (dir);
+
+  return n;
+}
+
+/* Loading the plugin and making an element open no heap, and nothing
+ * registers a "dmaheap" allocator behind the application's back. */
+GST_START_TEST (test_plugin_load_opens_nothing)
+{
+  GstPlugin *plugin;
+  GstElement *element;
+
+  plugin = gst_plugin_load_by_name ("dmaheap");
+  fail_unless (plugin != NULL);
+  gst_object_unref (plugin);
+  fail_unless_equals_int (count_heap_nodes (), 0);
+
+  element = gst_element_factory_make ("dmaheapupload", NULL);
+  fail_unless (element != NULL);
+  fail_unless_equals_int (count_heap_nodes (), 0);
+  /* BaseTransform starts in READY to PAUSED */
+  fail_unless_equals_int (gst_element_set_state (element, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless (count_heap_nodes () > 0, "the element in PAUSED has no heap");
+  fail_unless_equals_int (gst_element_set_state (element, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (count_heap_nodes (), 0);
+  gst_object_unref (element);
+
+  fail_unless (gst_allocator_find (GST_ALLOCATOR_DMAHEAP) == NULL);
+}
+
+GST_END_TEST;
+
+/* After a run that copied, allocated and passed buffers through, an
+ * element back in NULL holds no heap node. */
+GST_START_TEST (test_null_holds_no_heap)
+{
+  GstBufferPool *pool;
+  GstBuffer *buf;
+  GstHarness *h;
+  guint size = 0, min = 0, i;
+
+  fail_unless_equals_int (count_heap_nodes (), 0);
+
+  for (i = 0; i < 3; i++) {
+    h = upload_harness (test_heap, 0, 0, 0);
+    gst_harness_set_src_caps_str (h, FRAME_CAPS);
+    fail_unless (count_heap_nodes () > 0);
+
+    buf = system_buffer (FRAME_SIZE, 3);
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+
+    pool = query_pool (h, FRAME_CAPS, &size, &min, NULL);
+    fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+    fail_unless_equals_int (gst_buffer_pool_acquire_buffer (pool, &buf, NULL),
+        GST_FLOW_OK);
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+    fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+    /* upstream keeps the pool (and its allocator) past the element's run */
+    fail_unless_equals_int (gst_element_set_state (h->element,
+            GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+    gst_object_unref (pool);
+    fail_unless_equals_int (count_heap_nodes (), 0);
+
+    gst_harness_teardown (h);
+    fail_unless_equals_int (count_heap_nodes (), 0);
+  }
+}
+
+GST_END_TEST;
+
+/* Fake heaps only (a heap cannot be made to appear on a real machine): a
+ * heap that appears while the element is in NULL is used at its next
+ * start. */
+GST_START_TEST (test_heap_appears_in_null)
+{
+  GstElement *element;
+  GstHarness *h;
+  GstBuffer *out;
+  gchar *spec;
+
+  spec = g_strdup_printf (LATE_HEAP ",%s", test_heap);
+  h = upload_harness (spec, 0, 0, 0);
+  element = gst_object_ref (h->element);
+  gst_harness_set_src_caps_str (h, "application/octet-stream");
+  fail_unless_equals_int (gst_harness_push (h, system_buffer (4000, 1)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless_equals_string (gst_dma_heap_memory_get_heap
+      (gst_buffer_peek_memory (out, 0)), test_heap_name);
+  gst_buffer_unref (out);
+
+  fail_unless_equals_int (gst_element_set_state (element, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (fake_heap_add (LATE_HEAP, 16 * 1024 * 1024, NULL),
+      0);
+
+  gst_harness_play (h);
+  gst_harness_set_src_caps_str (h, "application/octet-stream");
+  fail_unless_equals_int (gst_harness_push (h, system_buffer (4000, 2)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless_equals_string (gst_dma_heap_memory_get_heap
+      (gst_buffer_peek_memory (out, 0)), LATE_HEAP);
+  gst_buffer_unref (out);
+
+  gst_harness_teardown (h);
+  gst_object_unref (element);
+  g_free (spec);
+}
+
+GST_END_TEST;
+
 static Suite *
 dmaheapupload_field_suite (void)
 {
@@ -511,6 +650,13 @@ dmaheapupload_field_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_queries_allocate_nothing);
   tcase_add_test (tc, test_activation_fails_with_numbers);
+
+  tc = tcase_create ("heap-nodes");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_plugin_load_opens_nothing);
+  tcase_add_test (tc, test_null_holds_no_heap);
+  if (dma_heap_test_is_fake ())
+    tcase_add_test (tc, test_heap_appears_in_null);
 
   return s;
 }
