@@ -610,6 +610,93 @@ GST_START_TEST (test_heap_appears_in_null)
 
 GST_END_TEST;
 
+/* Item 5: copies of heap memory go to system memory */
+
+static void
+check_system_copy (GstMemory * mem, GstMemory * orig, guint seed)
+{
+  GstMapInfo map;
+  gsize i;
+
+  fail_unless (mem != orig);
+  fail_if (gst_is_dma_heap_memory (mem), "the copy is in the heap");
+  fail_if (GST_IS_DMA_HEAP_ALLOCATOR (mem->allocator));
+  fail_unless (gst_memory_is_type (mem, GST_ALLOCATOR_SYSMEM));
+  fail_unless (gst_memory_map (mem, &map, GST_MAP_READ));
+  for (i = 0; i < map.size; i++)
+    if (map.data[i] != pattern (seed, i))
+      fail ("byte %" G_GSIZE_FORMAT " of the copy differs", i);
+  gst_memory_unmap (mem, &map);
+}
+
+GST_START_TEST (test_copy_goes_to_system_memory)
+{
+  GstAllocator *allocator;
+  GstBuffer *buf, *writable;
+  GstMemory *mem, *copy;
+  GstMapInfo map;
+  GError *error = NULL;
+  gsize i;
+
+  allocator = gst_dma_heap_allocator_new (test_heap, &error);
+  fail_unless (allocator != NULL, "%s", error ? error->message : "");
+#if GST_CHECK_VERSION(1, 24, 0)
+  fail_unless (GST_OBJECT_FLAG_IS_SET (allocator,
+          GST_ALLOCATOR_FLAG_NO_COPY));
+#endif
+  buf = gst_buffer_new_allocate (allocator, 100000, NULL);
+  fail_unless (buf != NULL);
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_WRITE));
+  for (i = 0; i < map.size; i++)
+    map.data[i] = pattern (9, i);
+  gst_buffer_unmap (buf, &map);
+  mem = gst_buffer_peek_memory (buf, 0);
+  fail_unless (gst_is_dma_heap_memory (mem));
+
+  fake_heap_reset_counts ();
+
+  /* a buffer shared with another holder (a tee branch, a queue) made
+   * writable and written to, as an in-place transform does */
+  gst_buffer_ref (buf);
+  writable = gst_buffer_make_writable (buf);
+  fail_unless (writable != buf);
+  fail_unless (gst_buffer_map (writable, &map, GST_MAP_WRITE));
+  gst_buffer_unmap (writable, &map);
+  check_system_copy (gst_buffer_peek_memory (writable, 0), mem, 9);
+  /* the original is untouched, in the heap */
+  fail_unless (gst_buffer_peek_memory (buf, 0) == mem);
+  gst_buffer_unref (writable);
+
+  /* a deep copy, and a copy of the memory itself */
+  writable = gst_buffer_copy_deep (buf);
+  check_system_copy (gst_buffer_peek_memory (writable, 0), mem, 9);
+  gst_buffer_unref (writable);
+  copy = gst_memory_copy (mem, 0, -1);
+  fail_unless (copy != NULL);
+  check_system_copy (copy, mem, 9);
+  gst_memory_unref (copy);
+
+  /* part of it */
+  copy = gst_memory_copy (mem, 1000, 5000);
+  fail_unless (copy != NULL);
+  fail_unless_equals_uint64 (copy->size, 5000);
+  fail_if (gst_is_dma_heap_memory (copy));
+  fail_unless (gst_memory_map (copy, &map, GST_MAP_READ));
+  for (i = 0; i < map.size; i++)
+    if (map.data[i] != pattern (9, i + 1000))
+      fail ("byte %" G_GSIZE_FORMAT " of the partial copy differs", i);
+  gst_memory_unmap (copy, &map);
+  gst_memory_unref (copy);
+
+  /* none of it came from the heap */
+  fail_unless_equals_int (fake_heap_alloc_count (NULL), 0);
+
+  gst_buffer_unref (buf);
+  gst_object_unref (allocator);
+}
+
+GST_END_TEST;
+
 static Suite *
 dmaheapupload_field_suite (void)
 {
@@ -657,6 +744,10 @@ dmaheapupload_field_suite (void)
   tcase_add_test (tc, test_null_holds_no_heap);
   if (dma_heap_test_is_fake ())
     tcase_add_test (tc, test_heap_appears_in_null);
+
+  tc = tcase_create ("copies");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_copy_goes_to_system_memory);
 
   return s;
 }
