@@ -110,14 +110,19 @@ struct _GstDmaHeapUpload
   /* TRUE between start() and stop(), protected by object lock */
   gboolean started;
 
-  /* Set in start(), cleared in stop(): the heap nodes are open only
-   * while the element runs, and each start resolves the spec again, so a
-   * heap that appeared (or whose permissions changed) in between is seen.
-   * Upstream may keep a ref on the allocator past stop(); it is then
-   * upstream's to drop. */
+  /* Set in start(), cleared in stop(): the element holds its heap nodes
+   * only while it runs, and each start resolves the spec again, so a heap
+   * that appeared (or whose permissions changed) in between is seen. */
   GstAllocator *allocator;
   gchar **heaps;
   GstAllocationParams params;
+
+  /* The allocator of the last run, without a ref: an upstream element
+   * that keeps the allocator it was given past its run (v4l2src does in
+   * 1.22) keeps it alive, and the next start takes that one again when
+   * the spec resolves to the same heaps, instead of opening the heaps
+   * once more per run while the old nodes stay open upstream. */
+  GWeakRef last_allocator;
 
   /* negotiated state, streaming thread */
   GstCaps *caps;
@@ -166,6 +171,7 @@ gst_dma_heap_upload_init (GstDmaHeapUpload * self)
   self->max_bytes = DEFAULT_MAX_BYTES;
   self->last_heap = g_intern_static_string ("");
   gst_allocation_params_init (&self->params);
+  g_weak_ref_init (&self->last_allocator, NULL);
 }
 
 static void
@@ -174,6 +180,7 @@ gst_dma_heap_upload_finalize (GObject * object)
   GstDmaHeapUpload *self = GST_DMA_HEAP_UPLOAD (object);
 
   g_free (self->heap_spec);
+  g_weak_ref_clear (&self->last_allocator);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -339,6 +346,37 @@ gst_dma_heap_upload_post_heap_error (GstDmaHeapUpload * self,
       __FILE__, GST_FUNCTION, __LINE__);
 }
 
+/* The allocator of the last run when something still holds it and @spec
+ * resolves now to the heaps it has open, else NULL. Resolving lists
+ * /dev/dma_heap and opens nothing. */
+static GstAllocator *
+gst_dma_heap_upload_find_last_allocator (GstDmaHeapUpload * self,
+    const gchar * spec)
+{
+  GstAllocator *allocator;
+  gchar **now, **open;
+  gboolean same;
+
+  allocator = g_weak_ref_get (&self->last_allocator);
+  if (!allocator)
+    return NULL;
+
+  now = gst_dma_heap_resolve (spec, NULL);
+  open = gst_dma_heap_allocator_get_heaps (GST_DMA_HEAP_ALLOCATOR
+      (allocator));
+  same = now && g_strcmp0 (spec, gst_dma_heap_allocator_get_heap_spec
+      (GST_DMA_HEAP_ALLOCATOR (allocator))) == 0 &&
+      g_strv_equal ((const gchar * const *) now,
+      (const gchar * const *) open);
+  g_strfreev (now);
+  g_strfreev (open);
+
+  if (!same)
+    gst_clear_object (&allocator);
+
+  return allocator;
+}
+
 static gboolean
 gst_dma_heap_upload_start (GstBaseTransform * trans)
 {
@@ -360,12 +398,18 @@ gst_dma_heap_upload_start (GstBaseTransform * trans)
   GST_OBJECT_UNLOCK (self);
   self->fallback_warned = FALSE;
 
-  self->allocator = gst_dma_heap_allocator_new (spec, &error);
-  if (!self->allocator)
-    goto no_allocator;
-
-  gst_dma_heap_allocator_set_label (GST_DMA_HEAP_ALLOCATOR (self->allocator),
-      GST_OBJECT_NAME (self));
+  self->allocator = gst_dma_heap_upload_find_last_allocator (self, spec);
+  if (self->allocator) {
+    GST_DEBUG_OBJECT (self, "the allocator of the last run, still alive "
+        "upstream, serves again");
+  } else {
+    self->allocator = gst_dma_heap_allocator_new (spec, &error);
+    if (!self->allocator)
+      goto no_allocator;
+    gst_dma_heap_allocator_set_label (GST_DMA_HEAP_ALLOCATOR
+        (self->allocator), GST_OBJECT_NAME (self));
+    g_weak_ref_set (&self->last_allocator, self->allocator);
+  }
   self->heaps =
       gst_dma_heap_allocator_get_heaps (GST_DMA_HEAP_ALLOCATOR
       (self->allocator));

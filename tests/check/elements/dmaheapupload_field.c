@@ -568,11 +568,68 @@ GST_START_TEST (test_null_holds_no_heap)
 
 GST_END_TEST;
 
+/* The allocator the element offers upstream (ref) */
+static GstAllocator *
+query_allocator (GstHarness * h, const gchar * caps_str)
+{
+  GstAllocator *allocator = NULL;
+  GstQuery *query;
+  GstCaps *caps;
+
+  caps = gst_caps_from_string (caps_str);
+  query = gst_query_new_allocation (caps, FALSE);
+  fail_unless (gst_pad_peer_query (h->srcpad, query));
+  fail_unless (gst_query_get_n_allocation_params (query) > 0);
+  gst_query_parse_nth_allocation_param (query, 0, &allocator, NULL);
+  fail_unless (GST_IS_DMA_HEAP_ALLOCATOR (allocator));
+  gst_query_unref (query);
+  gst_caps_unref (caps);
+
+  return allocator;
+}
+
+/* An upstream element that keeps the allocator it was given past its run
+ * (v4l2src in 1.22) keeps its heap nodes open; the element's next runs take
+ * that allocator again instead of opening the heaps once more per run.
+ * When upstream drops it, no node stays open. */
+GST_START_TEST (test_upstream_keeps_allocator)
+{
+  GstAllocator *kept, *again;
+  GstHarness *h;
+  guint nodes, i;
+
+  h = upload_harness (test_heap, 0, 0, 0);
+  gst_harness_set_src_caps_str (h, FRAME_CAPS);
+  kept = query_allocator (h, FRAME_CAPS);
+  fail_unless_equals_int (gst_element_set_state (h->element, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  nodes = count_heap_nodes ();
+  fail_unless (nodes > 0, "the allocator upstream holds has no heap open");
+
+  for (i = 0; i < 5; i++) {
+    gst_harness_play (h);
+    gst_harness_set_src_caps_str (h, FRAME_CAPS);
+    again = query_allocator (h, FRAME_CAPS);
+    fail_unless (again == kept, "run %u made another allocator", i + 2);
+    gst_object_unref (again);
+    fail_unless_equals_int (gst_element_set_state (h->element,
+            GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+    fail_unless_equals_int (count_heap_nodes (), nodes);
+  }
+
+  gst_object_unref (kept);
+  fail_unless_equals_int (count_heap_nodes (), 0);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* Fake heaps only (a heap cannot be made to appear on a real machine): a
  * heap that appears while the element is in NULL is used at its next
- * start. */
+ * start, even while upstream still holds the allocator of the last run. */
 GST_START_TEST (test_heap_appears_in_null)
 {
+  GstAllocator *kept, *now;
   GstElement *element;
   GstHarness *h;
   GstBuffer *out;
@@ -582,6 +639,7 @@ GST_START_TEST (test_heap_appears_in_null)
   h = upload_harness (spec, 0, 0, 0);
   element = gst_object_ref (h->element);
   gst_harness_set_src_caps_str (h, "application/octet-stream");
+  kept = query_allocator (h, "application/octet-stream");
   fail_unless_equals_int (gst_harness_push (h, system_buffer (4000, 1)),
       GST_FLOW_OK);
   out = gst_harness_pull (h);
@@ -596,6 +654,10 @@ GST_START_TEST (test_heap_appears_in_null)
 
   gst_harness_play (h);
   gst_harness_set_src_caps_str (h, "application/octet-stream");
+  now = query_allocator (h, "application/octet-stream");
+  fail_unless (now != kept);
+  gst_object_unref (now);
+  gst_object_unref (kept);
   fail_unless_equals_int (gst_harness_push (h, system_buffer (4000, 2)),
       GST_FLOW_OK);
   out = gst_harness_pull (h);
@@ -742,6 +804,7 @@ dmaheapupload_field_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_plugin_load_opens_nothing);
   tcase_add_test (tc, test_null_holds_no_heap);
+  tcase_add_test (tc, test_upstream_keeps_allocator);
   if (dma_heap_test_is_fake ())
     tcase_add_test (tc, test_heap_appears_in_null);
 
