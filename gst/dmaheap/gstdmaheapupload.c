@@ -441,14 +441,18 @@ static gboolean
 gst_dma_heap_upload_stop (GstBaseTransform * trans)
 {
   GstDmaHeapUpload *self = GST_DMA_HEAP_UPLOAD (trans);
+  GstBufferPool *proposed;
+  GstCaps *proposed_caps;
 
   gst_dma_heap_upload_replace_pool (self, NULL);
   gst_clear_caps (&self->caps);
   /* upstream deactivates the pool it took, when it is done with it */
   GST_OBJECT_LOCK (self);
-  gst_clear_object (&self->proposed);
-  gst_clear_caps (&self->proposed_caps);
+  proposed = g_steal_pointer (&self->proposed);
+  proposed_caps = g_steal_pointer (&self->proposed_caps);
   GST_OBJECT_UNLOCK (self);
+  gst_clear_object (&proposed);
+  gst_clear_caps (&proposed_caps);
   gst_clear_object (&self->allocator);
   g_clear_pointer (&self->heaps, g_strfreev);
   self->is_video = FALSE;
