@@ -55,9 +55,14 @@
  * heap in practice aligns large buffers further (to their size order, up to
  * `CONFIG_CMA_ALIGNMENT`).
  *
- * Copying a memory (gst_memory_copy()) allocates the copy from the same heap
- * as the original, falling back to the other heaps of the allocator in
- * order, and copies with the CPU through two synchronised maps.
+ * Copying a memory (gst_memory_copy(), and so gst_buffer_make_writable()
+ * followed by a write map, or gst_buffer_copy_deep()) puts the copy in
+ * system memory, never in a heap: a heap is scarce (a CMA region) and
+ * filled through pools, and a copy made per frame by an in-place transform
+ * would otherwise take a heap allocation each time, or fail when the
+ * region is full. The CPU copies through a synchronised map of the
+ * original. From GStreamer 1.24 on the allocator also has
+ * %GST_ALLOCATOR_FLAG_NO_COPY, which says the same to generic code.
  *
  * %GST_ALLOCATOR_FLAG_CUSTOM_ALLOC is cleared, so generic code such as
  * gst_buffer_new_allocate() or #GstVideoBufferPool can allocate from this
@@ -467,28 +472,11 @@ gst_dma_heap_allocator_alloc (GstAllocator * allocator, gsize size,
   return mem;
 }
 
-/* Index of the heap @mem came from, or -1. */
-static gint
-gst_dma_heap_allocator_heap_index (GstDmaHeapAllocator * self,
-    GstMemory * mem)
-{
-  const gchar *heap = gst_dma_heap_memory_get_heap (mem);
-  guint i;
-
-  for (i = 0; heap && i < self->n_heaps; i++) {
-    if (self->heaps[i] == heap)
-      return i;
-  }
-
-  return -1;
-}
-
 static GstMemory *
 gst_dma_heap_allocator_mem_copy (GstMemory * mem, gssize offset, gssize size)
 {
   GstDmaHeapAllocator *self = GST_DMA_HEAP_ALLOCATOR (mem->allocator);
   GstAllocationParams params;
-  GError *error = NULL;
   GstMapInfo src, dst;
   GstMemory *copy;
 
@@ -507,8 +495,8 @@ gst_dma_heap_allocator_mem_copy (GstMemory * mem, gssize offset, gssize size)
   else if (size < 0 || (gsize) size > src.size - (gsize) offset)
     goto bad_range;
 
-  copy = gst_dma_heap_allocator_alloc_internal (self,
-      gst_dma_heap_allocator_heap_index (self, mem), size, &params, &error);
+  /* system memory: what GST_ALLOCATOR_FLAG_NO_COPY asks of 1.24 */
+  copy = gst_allocator_alloc (NULL, size, &params);
   if (copy == NULL)
     goto alloc_failed;
 
@@ -543,10 +531,8 @@ bad_range:
   }
 alloc_failed:
   {
-    GST_WARNING_OBJECT (self, "cannot copy memory %p: %s", mem,
-        error->message);
-    gst_dma_heap_allocator_store_error (self, error);
-    g_error_free (error);
+    GST_WARNING_OBJECT (self, "cannot copy memory %p: no system memory for "
+        "%" G_GSSIZE_FORMAT " bytes", mem, size);
     gst_memory_unmap (mem, &src);
     return NULL;
   }
@@ -594,6 +580,10 @@ gst_dma_heap_allocator_init (GstDmaHeapAllocator * self)
 
   /* Inherited from GstFdAllocator; this class implements alloc() */
   GST_OBJECT_FLAG_UNSET (self, GST_ALLOCATOR_FLAG_CUSTOM_ALLOC);
+#if GST_CHECK_VERSION(1, 24, 0)
+  /* copies go to system memory (our mem_copy does so on 1.22 too) */
+  GST_OBJECT_FLAG_SET (self, GST_ALLOCATOR_FLAG_NO_COPY);
+#endif
 
   self->page_mask = (page_size > 0 ? (gsize) page_size : 4096) - 1;
 }

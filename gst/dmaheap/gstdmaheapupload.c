@@ -18,11 +18,15 @@
  * #GstDmaHeapUpload:allow-copy is %FALSE. The #GstDmaHeapUpload:stats
  * property counts both cases.
  *
- * Caps are passed on unchanged. Video caps give pools laid out as
- * #GstVideoInfo says, one dma-buf per frame with #GstVideoMeta; for other
- * caps (encoded streams, `application/octet-stream`...) upstream is offered
- * the allocator only, since the caps carry no buffer size, and copies go
- * into flat buffers sized after the largest input seen.
+ * Caps are passed on unchanged. Raw video caps (`video/x-raw` with a
+ * format and a size) give pools laid out as #GstVideoInfo says, one dma-buf
+ * per frame with #GstVideoMeta. Everything else is a bitstream, including
+ * encoded video and images (`video/x-h264`, `image/jpeg`), audio and
+ * `application/...`: upstream is offered the allocator only, since such
+ * caps carry no buffer size, and copies go into flat buffers of
+ * downstream's size (a decoder's input buffer size) or, when downstream
+ * gives none, sized after the largest input seen; the bytes of each input
+ * buffer are copied as they are and the output buffer has their size.
  *
  * Heap device nodes are usually only accessible to root: when the heap
  * cannot be opened the element fails to start with an error that names the
@@ -106,18 +110,19 @@ struct _GstDmaHeapUpload
   /* TRUE between start() and stop(), protected by object lock */
   gboolean started;
 
-  /* set in start(), cleared in stop() */
+  /* Set in start(), cleared in stop(): the element holds its heap nodes
+   * only while it runs, and each start resolves the spec again, so a heap
+   * that appeared (or whose permissions changed) in between is seen. */
   GstAllocator *allocator;
   gchar **heaps;
   GstAllocationParams params;
 
-  /* The allocator of the last run and its heap spec, taken again by the
-   * next start() when the spec is the same: one set of open heap nodes for
-   * the life of the element, however often it starts, even when an
-   * upstream element never drops the allocator it was given. */
-  GstAllocator *kept_allocator;
-  gchar *kept_spec;
-  gchar **kept_heaps;
+  /* The allocator of the last run, without a ref: an upstream element
+   * that keeps the allocator it was given past its run (v4l2src does in
+   * 1.22) keeps it alive, and the next start takes that one again when
+   * the spec resolves to the same heaps, instead of opening the heaps
+   * once more per run while the old nodes stay open upstream. */
+  GWeakRef last_allocator;
 
   /* negotiated state, streaming thread */
   GstCaps *caps;
@@ -126,9 +131,21 @@ struct _GstDmaHeapUpload
   gboolean downstream_video_meta;
   GstBufferPool *pool;          /* copies go there */
 
-  /* what downstream asked for, read by propose_allocation; protected by
-   * object lock */
+  /* what downstream asked for (its minimum, its buffer size, 0 when it
+   * gave none), read by propose_allocation; protected by object lock */
   guint downstream_min;
+  guint downstream_size;
+
+  /* The pool proposed upstream at the last ALLOCATION query and what it
+   * was made for: a query for the same caps, size, minimum, max-bytes and
+   * alignment gets it again. Upstream activates it (and the pool then
+   * preallocates its minimum); we never do. Protected by object lock. */
+  GstBufferPool *proposed;
+  GstCaps *proposed_caps;
+  guint proposed_size;
+  guint proposed_min;
+  guint64 proposed_max_bytes;
+  gsize proposed_align;
 };
 
 #define gst_dma_heap_upload_parent_class parent_class
@@ -154,6 +171,7 @@ gst_dma_heap_upload_init (GstDmaHeapUpload * self)
   self->max_bytes = DEFAULT_MAX_BYTES;
   self->last_heap = g_intern_static_string ("");
   gst_allocation_params_init (&self->params);
+  g_weak_ref_init (&self->last_allocator, NULL);
 }
 
 static void
@@ -162,9 +180,7 @@ gst_dma_heap_upload_finalize (GObject * object)
   GstDmaHeapUpload *self = GST_DMA_HEAP_UPLOAD (object);
 
   g_free (self->heap_spec);
-  gst_clear_object (&self->kept_allocator);
-  g_free (self->kept_spec);
-  g_strfreev (self->kept_heaps);
+  g_weak_ref_clear (&self->last_allocator);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -330,6 +346,37 @@ gst_dma_heap_upload_post_heap_error (GstDmaHeapUpload * self,
       __FILE__, GST_FUNCTION, __LINE__);
 }
 
+/* The allocator of the last run when something still holds it and @spec
+ * resolves now to the heaps it has open, else NULL. Resolving lists
+ * /dev/dma_heap and opens nothing. */
+static GstAllocator *
+gst_dma_heap_upload_find_last_allocator (GstDmaHeapUpload * self,
+    const gchar * spec)
+{
+  GstAllocator *allocator;
+  gchar **now, **open;
+  gboolean same;
+
+  allocator = g_weak_ref_get (&self->last_allocator);
+  if (!allocator)
+    return NULL;
+
+  now = gst_dma_heap_resolve (spec, NULL);
+  open = gst_dma_heap_allocator_get_heaps (GST_DMA_HEAP_ALLOCATOR
+      (allocator));
+  same = now && g_strcmp0 (spec, gst_dma_heap_allocator_get_heap_spec
+      (GST_DMA_HEAP_ALLOCATOR (allocator))) == 0 &&
+      g_strv_equal ((const gchar * const *) now,
+      (const gchar * const *) open);
+  g_strfreev (now);
+  g_strfreev (open);
+
+  if (!same)
+    gst_clear_object (&allocator);
+
+  return allocator;
+}
+
 static gboolean
 gst_dma_heap_upload_start (GstBaseTransform * trans)
 {
@@ -346,30 +393,26 @@ gst_dma_heap_upload_start (GstBaseTransform * trans)
   self->fallback_buffers = 0;
   self->last_heap = g_intern_static_string ("");
   self->downstream_min = 0;
+  self->downstream_size = 0;
   self->started = TRUE;
   GST_OBJECT_UNLOCK (self);
   self->fallback_warned = FALSE;
 
-  if (self->kept_allocator && g_strcmp0 (self->kept_spec, spec) == 0) {
-    GST_DEBUG_OBJECT (self, "the allocator of the last run serves again");
-    self->allocator = g_steal_pointer (&self->kept_allocator);
-    self->heaps = g_steal_pointer (&self->kept_heaps);
-    g_clear_pointer (&self->kept_spec, g_free);
+  self->allocator = gst_dma_heap_upload_find_last_allocator (self, spec);
+  if (self->allocator) {
+    GST_DEBUG_OBJECT (self, "the allocator of the last run, still alive "
+        "upstream, serves again");
   } else {
-    gst_clear_object (&self->kept_allocator);
-    g_clear_pointer (&self->kept_heaps, g_strfreev);
-    g_clear_pointer (&self->kept_spec, g_free);
-
     self->allocator = gst_dma_heap_allocator_new (spec, &error);
     if (!self->allocator)
       goto no_allocator;
-
     gst_dma_heap_allocator_set_label (GST_DMA_HEAP_ALLOCATOR
         (self->allocator), GST_OBJECT_NAME (self));
-    self->heaps =
-        gst_dma_heap_allocator_get_heaps (GST_DMA_HEAP_ALLOCATOR
-        (self->allocator));
+    g_weak_ref_set (&self->last_allocator, self->allocator);
   }
+  self->heaps =
+      gst_dma_heap_allocator_get_heaps (GST_DMA_HEAP_ALLOCATOR
+      (self->allocator));
   gst_allocation_params_init (&self->params);
 
   heaps = g_strjoinv (", ", self->heaps);
@@ -398,25 +441,26 @@ static gboolean
 gst_dma_heap_upload_stop (GstBaseTransform * trans)
 {
   GstDmaHeapUpload *self = GST_DMA_HEAP_UPLOAD (trans);
+  GstBufferPool *proposed;
+  GstCaps *proposed_caps;
 
   gst_dma_heap_upload_replace_pool (self, NULL);
   gst_clear_caps (&self->caps);
-  if (self->allocator) {
-    g_free (self->kept_spec);
-    self->kept_spec =
-        g_strdup (gst_dma_heap_allocator_get_heap_spec (GST_DMA_HEAP_ALLOCATOR
-            (self->allocator)));
-    g_strfreev (self->kept_heaps);
-    self->kept_heaps = g_steal_pointer (&self->heaps);
-    gst_clear_object (&self->kept_allocator);
-    self->kept_allocator = g_steal_pointer (&self->allocator);
-  }
+  /* upstream deactivates the pool it took, when it is done with it */
+  GST_OBJECT_LOCK (self);
+  proposed = g_steal_pointer (&self->proposed);
+  proposed_caps = g_steal_pointer (&self->proposed_caps);
+  GST_OBJECT_UNLOCK (self);
+  gst_clear_object (&proposed);
+  gst_clear_caps (&proposed_caps);
+  gst_clear_object (&self->allocator);
   g_clear_pointer (&self->heaps, g_strfreev);
   self->is_video = FALSE;
   self->downstream_video_meta = FALSE;
 
   GST_OBJECT_LOCK (self);
   self->downstream_min = 0;
+  self->downstream_size = 0;
   self->started = FALSE;
   GST_OBJECT_UNLOCK (self);
 
@@ -476,21 +520,34 @@ config_failed:
   }
 }
 
+/* TRUE when @caps are raw video frames with a layout: video/x-raw with a
+ * real format and a non-zero size, @info then filled. Everything else is a
+ * bitstream, flat bytes: gst_video_info_from_caps() also accepts encoded
+ * video and images (video/x-h264, image/jpeg: format ENCODED, size 0, no
+ * planes) and, from 1.24 on, format=DMA_DRM, whose layout is the
+ * modifier's, not GstVideoInfo's. */
 static gboolean
-gst_dma_heap_upload_is_ours (GstDmaHeapUpload * self, GstBufferPool * pool)
+gst_dma_heap_upload_caps_are_video (const GstCaps * caps, GstVideoInfo * info)
 {
-  GstAllocator *allocator;
-  gboolean ours;
+  GstVideoFormat format;
 
-  if (!GST_IS_DMA_HEAP_BUFFER_POOL (pool))
+  if (gst_caps_is_empty (caps) || gst_caps_is_any (caps))
+    return FALSE;
+  if (!gst_structure_has_name (gst_caps_get_structure (caps, 0),
+          "video/x-raw"))
+    return FALSE;
+  if (!gst_video_info_from_caps (info, caps))
     return FALSE;
 
-  allocator =
-      gst_dma_heap_buffer_pool_get_allocator (GST_DMA_HEAP_BUFFER_POOL (pool));
-  ours = (allocator == self->allocator);
-  gst_clear_object (&allocator);
+  format = GST_VIDEO_INFO_FORMAT (info);
+  if (format == GST_VIDEO_FORMAT_ENCODED || format == GST_VIDEO_FORMAT_UNKNOWN)
+    return FALSE;
+#if GST_CHECK_VERSION(1, 24, 0)
+  if (format == GST_VIDEO_FORMAT_DMA_DRM)
+    return FALSE;
+#endif
 
-  return ours;
+  return GST_VIDEO_INFO_SIZE (info) > 0;
 }
 
 /* Downstream's ALLOCATION answer. The output pool is always ours, on our
@@ -513,9 +570,9 @@ gst_dma_heap_upload_decide_allocation (GstBaseTransform * trans,
    * are read here rather than in set_caps(): without set_caps() the base
    * class also lets through streams that never send caps (filesrc). */
   gst_caps_replace (&self->caps, caps);
-  self->is_video = gst_video_info_from_caps (&self->info, caps);
+  self->is_video = gst_dma_heap_upload_caps_are_video (caps, &self->info);
   GST_DEBUG_OBJECT (self, "%s caps %" GST_PTR_FORMAT,
-      self->is_video ? "video" : "non-video", caps);
+      self->is_video ? "video" : "bitstream", caps);
 
   if (gst_query_get_n_allocation_pools (query) > 0) {
     gst_query_parse_nth_allocation_pool (query, 0, &pool, &size, &min, &max);
@@ -524,10 +581,21 @@ gst_dma_heap_upload_decide_allocation (GstBaseTransform * trans,
     gst_clear_object (&pool);
   }
 
+  /* Downstream's alignment holds for our pools too, the one proposed
+   * upstream included: its buffers go downstream untouched. */
+  gst_allocation_params_init (&self->params);
+  if (gst_query_get_n_allocation_params (query) > 0) {
+    GstAllocationParams params;
+
+    gst_query_parse_nth_allocation_param (query, 0, NULL, &params);
+    self->params.align = params.align;
+  }
+
   self->downstream_video_meta =
       gst_query_find_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
   GST_OBJECT_LOCK (self);
   self->downstream_min = min;
+  self->downstream_size = size;
   GST_OBJECT_UNLOCK (self);
 
   if (self->is_video) {
@@ -584,19 +652,38 @@ pool_failed:
   }
 }
 
-static void
-gst_dma_heap_upload_warn_pool (GstDmaHeapUpload * self, GstBufferPool * pool,
-    guint min)
+/* The pool proposed at the last query, when it was made for the same
+ * caps, @size, @min and @max_bytes, and our current alignment; else NULL. */
+static GstBufferPool *
+gst_dma_heap_upload_get_proposed (GstDmaHeapUpload * self, GstCaps * caps,
+    guint size, guint min, guint64 max_bytes)
 {
-  GError *error;
+  GstBufferPool *pool = NULL;
 
-  error =
-      gst_dma_heap_buffer_pool_get_last_error (GST_DMA_HEAP_BUFFER_POOL (pool));
-  GST_ELEMENT_WARNING (self, RESOURCE, NO_SPACE_LEFT,
-      ("The pool proposed upstream cannot hold its %u buffers: %s", min,
-          error ? error->message : "allocation failed"),
-      ("pool %s", GST_OBJECT_NAME (pool)));
-  g_clear_error (&error);
+  GST_OBJECT_LOCK (self);
+  if (self->proposed && size == self->proposed_size &&
+      min == self->proposed_min && max_bytes == self->proposed_max_bytes &&
+      self->params.align == self->proposed_align &&
+      gst_caps_is_equal (caps, self->proposed_caps))
+    pool = gst_object_ref (self->proposed);
+  GST_OBJECT_UNLOCK (self);
+
+  return pool;
+}
+
+static void
+gst_dma_heap_upload_set_proposed (GstDmaHeapUpload * self,
+    GstBufferPool * pool, GstCaps * caps, guint size, guint min,
+    guint64 max_bytes)
+{
+  GST_OBJECT_LOCK (self);
+  gst_object_replace ((GstObject **) & self->proposed, GST_OBJECT (pool));
+  gst_caps_replace (&self->proposed_caps, caps);
+  self->proposed_size = size;
+  self->proposed_min = min;
+  self->proposed_max_bytes = max_bytes;
+  self->proposed_align = self->params.align;
+  GST_OBJECT_UNLOCK (self);
 }
 
 /* Upstream's ALLOCATION query: offer our heap. */
@@ -611,7 +698,8 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
   GstVideoInfo info;
   gboolean need_pool = FALSE;
   gboolean is_video;
-  guint min, i, n;
+  guint min, size, downstream_size, i, n;
+  guint64 max_bytes;
 
   gst_query_parse_allocation (query, &caps, &need_pool);
   if (!caps)
@@ -621,6 +709,8 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
 
   GST_OBJECT_LOCK (self);
   min = self->downstream_min + self->min_buffers;
+  downstream_size = self->downstream_size;
+  max_bytes = self->max_bytes;
   GST_OBJECT_UNLOCK (self);
 
   /* Heap buffers go downstream untouched, and copies keep every meta that
@@ -642,7 +732,7 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
     }
   }
 
-  is_video = gst_video_info_from_caps (&info, caps);
+  is_video = gst_dma_heap_upload_caps_are_video (caps, &info);
   if (is_video &&
       !gst_query_find_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL))
     gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
@@ -659,38 +749,41 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
   if (!need_pool || !is_video)
     return TRUE;
 
-  if (gst_query_get_n_allocation_pools (query) > 0) {
-    gst_query_parse_nth_allocation_pool (query, 0, &pool, NULL, NULL, NULL);
-    if (pool && (!gst_dma_heap_upload_is_ours (self, pool) ||
-            gst_buffer_pool_is_active (pool)))
-      gst_clear_object (&pool);
-  }
+  /* Upstream's buffers go downstream untouched: they must be as large as
+   * downstream asked (a V4L2 driver's sizeimage can exceed the frame). */
+  size = MAX (GST_VIDEO_INFO_SIZE (&info), downstream_size);
 
-  pool = gst_dma_heap_upload_configure_pool (self, pool, caps,
-      GST_VIDEO_INFO_SIZE (&info), min, TRUE);
+  /* Nothing is allocated here: a query must be cheap and leave the heap
+   * alone (on a CMA region every allocation costs a migration). The pool
+   * preallocates its minimum when upstream activates it; a heap too small
+   * for it then fails that activation, and the pool's error
+   * (gst_dma_heap_buffer_pool_get_last_error(), the dmaheappool debug
+   * category) gives the numbers. An active pool is upstream's, in use:
+   * it is offered again as it is. */
+  pool = gst_dma_heap_upload_get_proposed (self, caps, size, min, max_bytes);
+  if (pool && !gst_buffer_pool_is_active (pool))
+    pool = gst_dma_heap_upload_configure_pool (self, pool, caps, size, min,
+        TRUE);
   if (!pool) {
-    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-        ("Cannot offer upstream a pool of %u buffers of %" G_GSIZE_FORMAT
-            " bytes (see max-bytes); offering the allocator only.", min,
-            GST_VIDEO_INFO_SIZE (&info)), ("caps %" GST_PTR_FORMAT, caps));
-    return TRUE;
+    pool = gst_dma_heap_upload_configure_pool (self, NULL, caps, size, min,
+        TRUE);
+    if (!pool) {
+      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+          ("Cannot offer upstream a pool of %u buffers of %u bytes (see "
+              "max-bytes); offering the allocator only.", min, size),
+          ("caps %" GST_PTR_FORMAT, caps));
+      return TRUE;
+    }
+    gst_dma_heap_upload_set_proposed (self, pool, caps, size, min,
+        max_bytes);
   }
-
-  /* Allocate the minimum once here: upstream only reports a pool that
-   * fails to activate as a negotiation failure, without the numbers. */
-  if (gst_buffer_pool_set_active (pool, TRUE))
-    gst_buffer_pool_set_active (pool, FALSE);
-  else
-    gst_dma_heap_upload_warn_pool (self, pool, min);
 
   if (gst_query_get_n_allocation_pools (query) > 0)
-    gst_query_set_nth_allocation_pool (query, 0, pool,
-        GST_VIDEO_INFO_SIZE (&info), min, 0);
+    gst_query_set_nth_allocation_pool (query, 0, pool, size, min, 0);
   else
-    gst_query_add_allocation_pool (query, pool, GST_VIDEO_INFO_SIZE (&info),
-        min, 0);
-  GST_DEBUG_OBJECT (self, "proposed %" GST_PTR_FORMAT " with %u buffers",
-      pool, min);
+    gst_query_add_allocation_pool (query, pool, size, min, 0);
+  GST_DEBUG_OBJECT (self, "proposed %" GST_PTR_FORMAT " with %u buffers of "
+      "%u bytes", pool, min, size);
   gst_object_unref (pool);
 
   return TRUE;
@@ -1259,7 +1352,7 @@ gst_dma_heap_upload_class_init (GstDmaHeapUploadClass * klass)
       "dma-buf heap upload", "Filter/Converter/Memory",
       "Puts buffers in a Linux dma-buf heap: offers upstream a pool on the "
       "heap, passes heap buffers on untouched, copies the others (memory "
-      "from GstDmaHeapAllocator, registered as allocator \"dmaheap\")",
+      "from GstDmaHeapAllocator)",
       "gst-dmaheap project");
   /* gst-inspect-1.0 prints every metadata key: the example shows there. */
   gst_element_class_add_static_metadata (element_class,

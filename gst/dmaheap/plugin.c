@@ -7,17 +7,16 @@
 #endif
 
 #include <gst/gst.h>
-#include <gst/dmaheap/gstdmaheapallocator.h>
 
 #include "gstdmaheapupload.h"
 
+/* Opens no heap: the plugin is loaded by gst-inspect, the registry scan
+ * and every pipeline, most of which never use a heap. Elements open their
+ * heaps when they start; an application that wants the "dmaheap"
+ * allocator registers it with gst_dma_heap_allocator_init_once(). */
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
-  /* Makes gst_allocator_find ("dmaheap") work for applications that load
-   * the plugin, when a default heap can be opened. */
-  gst_dma_heap_allocator_init_once ();
-
   return GST_ELEMENT_REGISTER (dmaheapupload, plugin);
 }
 

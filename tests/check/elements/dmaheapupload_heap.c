@@ -1181,11 +1181,11 @@ GST_START_TEST (test_state_cycles)
     wait_state (pipeline, GST_STATE_NULL);
     drain_bus (bus, 0, 0, NULL);
 
-    /* the element keeps its allocator, one open heap node, for the next
-     * run; nothing else stays open, and nothing more after more runs */
+    /* in NULL the element holds no heap node; nothing else stays open,
+     * and nothing more after more runs */
     if (i == 0) {
       fds = dma_heap_test_count_fds ();
-      fail_unless_equals_int (fds, base + 1);
+      fail_unless_equals_int (fds, base);
     }
     fail_unless_equals_int (dma_heap_test_count_fds (), fds);
     fail_unless_equals_int (dma_heap_test_count_dmabuf_maps (), maps);
@@ -1199,7 +1199,7 @@ GST_START_TEST (test_state_cycles)
 GST_END_TEST;
 
 /* A heap spec set between two runs is the one the next run uses; the
- * allocator of the old spec is let go. */
+ * allocator of each run is let go when it stops. */
 GST_START_TEST (test_heap_changed_between_runs)
 {
   GstElement *pipeline, *upload;
@@ -1212,7 +1212,7 @@ GST_START_TEST (test_heap_changed_between_runs)
   base = dma_heap_test_count_fds ();
   wait_state (pipeline, GST_STATE_PLAYING);
   wait_state (pipeline, GST_STATE_NULL);
-  fail_unless_equals_int (dma_heap_test_count_fds (), base + 1);
+  fail_unless_equals_int (dma_heap_test_count_fds (), base);
 
   spec = g_strdup_printf (MISSING_HEAP ",%s", test_heap);
   g_object_set (upload, "heap", spec, NULL);
@@ -1222,8 +1222,8 @@ GST_START_TEST (test_heap_changed_between_runs)
       test_heap_name);
   gst_structure_free (stats);
   wait_state (pipeline, GST_STATE_NULL);
-  /* one allocator kept, the new one */
-  fail_unless_equals_int (dma_heap_test_count_fds (), base + 1);
+  /* neither allocator is kept */
+  fail_unless_equals_int (dma_heap_test_count_fds (), base);
 
   g_free (spec);
   gst_object_unref (pipeline);
@@ -1262,8 +1262,8 @@ GST_START_TEST (test_flushing_seeks)
   fail_unless_equals_uint64 (stats_field (upload, "copied"), 0);
 
   wait_state (pipeline, GST_STATE_NULL);
-  /* only the allocator the element keeps for its next run, one heap node */
-  fail_unless_equals_int (dma_heap_test_count_fds (), fds + 1);
+  /* back to the count before the run: no heap node stays open */
+  fail_unless_equals_int (dma_heap_test_count_fds (), fds);
   fail_unless_equals_int (dma_heap_test_count_dmabuf_maps (), maps);
 
   gst_object_unref (bus);
@@ -1531,11 +1531,6 @@ main (int argc, char **argv)
   g_string_free (reasons, TRUE);
   g_strfreev (heaps);
   g_print ("testing on heap \"%s\" (%s)\n", test_heap, test_heap_name);
-
-  /* The allocator registered as "dmaheap" keeps the default heap open for
-   * the life of the process; it is made once, when the plugin loads. Made
-   * here, it is in every fd count the tests take. */
-  gst_dma_heap_allocator_init_once ();
 
   s = dmaheapupload_heap_suite ();
   ret = dma_heap_test_run_suite (s, "dmaheapupload_heap", __FILE__);
