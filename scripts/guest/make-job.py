@@ -88,7 +88,10 @@ def main():
         group = groups.setdefault(seed, {"count": 0, "env": {}})
         group["count"] += 1
         group["env"] = {k: v for k, v in env.items() if k.startswith("GST_PLUGIN")}
-        cmd = [guest_path(c) for c in t["cmd"]]
+        # files('x') arguments come as BUILD/../../x: resolved first, they
+        # land in the source tree
+        cmd = [guest_path(os.path.normpath(c) if c.startswith("/") else c)
+               for c in t["cmd"]]
         try:
             with open(t["cmd"][0], "rb") as f:
                 per_heap = b"GST_DMA_HEAP_TEST_HEAPS" in f.read()
