@@ -92,6 +92,12 @@ struct _GstDmaHeapBufferPool
   GError *alloc_error;
 };
 
+enum
+{
+  PROP_0,
+  PROP_LAST_ERROR,
+};
+
 #define parent_class gst_dma_heap_buffer_pool_parent_class
 G_DEFINE_TYPE_WITH_CODE (GstDmaHeapBufferPool, gst_dma_heap_buffer_pool,
     GST_TYPE_BUFFER_POOL,
@@ -301,6 +307,8 @@ gst_dma_heap_buffer_pool_set_error (GstDmaHeapBufferPool * self,
   g_clear_error (&self->last_error);
   self->last_error = error;
   GST_OBJECT_UNLOCK (self);
+  /* in the thread that failed, with no lock of ours held */
+  g_object_notify (G_OBJECT (self), "last-error");
 }
 
 static const gchar **
@@ -711,6 +719,23 @@ prealloc_failed:
 }
 
 static void
+gst_dma_heap_buffer_pool_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstDmaHeapBufferPool *self = GST_DMA_HEAP_BUFFER_POOL (object);
+
+  switch (prop_id) {
+    case PROP_LAST_ERROR:
+      g_value_take_boxed (value,
+          gst_dma_heap_buffer_pool_get_last_error (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
 gst_dma_heap_buffer_pool_finalize (GObject * object)
 {
   GstDmaHeapBufferPool *self = GST_DMA_HEAP_BUFFER_POOL (object);
@@ -729,6 +754,23 @@ gst_dma_heap_buffer_pool_class_init (GstDmaHeapBufferPoolClass * klass)
   GstBufferPoolClass *pool_class = GST_BUFFER_POOL_CLASS (klass);
 
   gobject_class->finalize = gst_dma_heap_buffer_pool_finalize;
+  gobject_class->get_property = gst_dma_heap_buffer_pool_get_property;
+
+  /**
+   * GstDmaHeapBufferPool:last-error:
+   *
+   * Why the pool last failed to activate or to allocate a buffer, as
+   * gst_dma_heap_buffer_pool_get_last_error() gives it. Notified from the
+   * thread that failed, which for a pool offered upstream is upstream's
+   * streaming thread: whoever offered the pool learns why its activation
+   * failed, with the numbers, when upstream only says that it did.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_LAST_ERROR,
+      g_param_spec_boxed ("last-error", "Last error",
+          "Why the pool last failed to activate or to allocate a buffer",
+          G_TYPE_ERROR, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   pool_class->get_options = gst_dma_heap_buffer_pool_get_options;
   pool_class->set_config = gst_dma_heap_buffer_pool_set_config;

@@ -437,6 +437,9 @@ no_allocator:
   }
 }
 
+static void gst_dma_heap_upload_proposed_failed (GstBufferPool * pool,
+    GParamSpec * pspec, GstDmaHeapUpload * self);
+
 static gboolean
 gst_dma_heap_upload_stop (GstBaseTransform * trans)
 {
@@ -451,6 +454,9 @@ gst_dma_heap_upload_stop (GstBaseTransform * trans)
   proposed = g_steal_pointer (&self->proposed);
   proposed_caps = g_steal_pointer (&self->proposed_caps);
   GST_OBJECT_UNLOCK (self);
+  if (proposed)
+    g_signal_handlers_disconnect_by_func (proposed,
+        gst_dma_heap_upload_proposed_failed, self);
   gst_clear_object (&proposed);
   gst_clear_caps (&proposed_caps);
   gst_clear_object (&self->allocator);
@@ -671,19 +677,63 @@ gst_dma_heap_upload_get_proposed (GstDmaHeapUpload * self, GstCaps * caps,
   return pool;
 }
 
+/* The pool offered upstream failed to activate (preallocation) or to grow,
+ * in upstream's thread: upstream only says that it did, so the reason,
+ * with the numbers, is posted here first. */
+static void
+gst_dma_heap_upload_proposed_failed (GstBufferPool * pool, GParamSpec * pspec,
+    GstDmaHeapUpload * self)
+{
+  GError *error;
+  gboolean current;
+
+  GST_OBJECT_LOCK (self);
+  current = self->proposed == pool;
+  GST_OBJECT_UNLOCK (self);
+  if (!current)
+    return;
+
+  error = gst_dma_heap_buffer_pool_get_last_error (GST_DMA_HEAP_BUFFER_POOL
+      (pool));
+  if (!error)
+    return;
+  gst_dma_heap_upload_post_heap_error (self, error,
+      g_strdup_printf ("the pool %s this element offered upstream failed",
+          GST_OBJECT_NAME (pool)));
+  g_error_free (error);
+}
+
 static void
 gst_dma_heap_upload_set_proposed (GstDmaHeapUpload * self,
     GstBufferPool * pool, GstCaps * caps, guint size, guint min,
     guint64 max_bytes)
 {
+  GstBufferPool *old = NULL;
+  gboolean changed;
+
   GST_OBJECT_LOCK (self);
-  gst_object_replace ((GstObject **) & self->proposed, GST_OBJECT (pool));
+  changed = self->proposed != pool;
+  if (changed) {
+    old = self->proposed;
+    self->proposed = gst_object_ref (pool);
+  }
   gst_caps_replace (&self->proposed_caps, caps);
   self->proposed_size = size;
   self->proposed_min = min;
   self->proposed_max_bytes = max_bytes;
   self->proposed_align = self->params.align;
   GST_OBJECT_UNLOCK (self);
+
+  if (!changed)
+    return;
+  if (old) {
+    g_signal_handlers_disconnect_by_func (old,
+        gst_dma_heap_upload_proposed_failed, self);
+    gst_object_unref (old);
+  }
+  if (GST_IS_DMA_HEAP_BUFFER_POOL (pool))
+    g_signal_connect_object (pool, "notify::last-error",
+        G_CALLBACK (gst_dma_heap_upload_proposed_failed), self, 0);
 }
 
 /* Upstream's ALLOCATION query: offer our heap. */
@@ -756,9 +806,9 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
   /* Nothing is allocated here: a query must be cheap and leave the heap
    * alone (on a CMA region every allocation costs a migration). The pool
    * preallocates its minimum when upstream activates it; a heap too small
-   * for it then fails that activation, and the pool's error
-   * (gst_dma_heap_buffer_pool_get_last_error(), the dmaheappool debug
-   * category) gives the numbers. An active pool is upstream's, in use:
+   * for it then fails that activation, and the element posts the pool's
+   * error with the numbers (gst_dma_heap_upload_proposed_failed()). An
+   * active pool is upstream's, in use:
    * it is offered again as it is. */
   pool = gst_dma_heap_upload_get_proposed (self, caps, size, min, max_bytes);
   if (pool && !gst_buffer_pool_is_active (pool))

@@ -1351,7 +1351,9 @@ GST_END_TEST;
 /* Starts that fail after a node of /dev/dma_heap was opened (a regular
  * file there opens, and is refused as not a device) leave no fd behind,
  * five times over, and the element starts on a heap afterwards. */
-GST_START_TEST (test_failed_start_after_open)
+/* An entry of /dev/dma_heap that is no heap: refused before it is opened,
+ * every time, and nothing stays open. */
+GST_START_TEST (test_failed_start_on_non_heap)
 {
   const gchar *name = "gstcheck-not-a-heap";
   gchar *path = gst_dma_heap_get_device_path (name);
@@ -1426,6 +1428,63 @@ GST_START_TEST (test_failed_start_after_open)
 
 GST_END_TEST;
 
+/* A start that fails after the heap node was opened: the heap refuses
+ * every allocation, so preallocating the element's pool fails. Five such
+ * runs leave no fd open, and the error names the heap. */
+GST_START_TEST (test_failed_start_after_open)
+{
+  gchar *desc;
+  guint fds = 0, i;
+
+  desc = g_strdup_printf ("videotestsrc num-buffers=5 ! video/x-raw,"
+      "format=BGRx,width=64,height=48 ! dmaheapupload name=up heap=\"%s\" "
+      "min-buffers=3 ! fakesink", test_heap_name);
+  dma_heap_test_fail_alloc_after (test_heap_name, 0, ENOMEM);
+
+  for (i = 0; i < 6; i++) {
+    GstElement *pipeline;
+    GstBus *bus;
+    GstMessage *msg;
+    GError *error = NULL;
+    gchar *debug = NULL;
+
+    /* the first run loads what GStreamer keeps for the process */
+    if (i == 1)
+      fds = dma_heap_test_count_fds ();
+    pipeline = gst_parse_launch (desc, NULL);
+    fail_unless (pipeline != NULL);
+    bus = gst_element_get_bus (pipeline);
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+        GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+    fail_unless (msg != NULL, "no error within 30 s");
+    fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+    gst_message_parse_error (msg, &error, &debug);
+    GST_INFO ("run %u: %s (%s)", i, error->message, GST_STR_NULL (debug));
+    /* the element says why, first: the heap was opened and asked, and
+     * refused the preallocation */
+    fail_unless_equals_string (GST_MESSAGE_SRC_NAME (msg), "up");
+    fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_NO_SPACE_LEFT), "%s", error->message);
+    fail_unless (strstr (error->message, test_heap_name) != NULL, "%s",
+        error->message);
+    fail_unless (strstr (error->message, "Cannot preallocate 3 buffers")
+        != NULL, "%s", error->message);
+    g_clear_error (&error);
+    g_free (debug);
+    gst_message_unref (msg);
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+    gst_object_unref (bus);
+    gst_object_unref (pipeline);
+  }
+  fail_unless_equals_int (dma_heap_test_count_fds (), fds);
+
+  dma_heap_test_fail_alloc_after (test_heap_name, 0, 0);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
 static Suite *
 dmaheapupload_heap_suite (void)
 {
@@ -1445,6 +1504,7 @@ dmaheapupload_heap_suite (void)
   tcase_add_test (tc, test_renegotiation);
   tcase_add_test (tc, test_fallback_list);
   tcase_add_test (tc, test_heap_refused_in_playing);
+  tcase_add_test (tc, test_failed_start_on_non_heap);
   tcase_add_test (tc, test_failed_start_after_open);
 
   tc = tcase_create ("lifecycle");
