@@ -1345,9 +1345,12 @@ child_list_fds (void)
   return 0;
 }
 
-/* "hog": allocates from @heap until it is full (4 MiB blocks, then
- * smaller ones down to a page, twice over in case the region was busy),
- * says "HELD <bytes> <buffers>", and holds until its input ends. */
+/* "hog": allocates from @heap until it is full for anything of
+ * GROWTH_SIZE or more (4 MiB blocks, then smaller ones down to
+ * GROWTH_SIZE, twice over in case the region was busy), says "HELD <bytes>
+ * <buffers>", and holds until its input ends. Smaller blocks are not
+ * tried: the tests ask for no less, and on a CMA heap every failed small
+ * block makes the kernel try each free page of the region. */
 static int
 child_hog (const gchar * heap)
 {
@@ -1366,7 +1369,7 @@ child_hog (const gchar * heap)
 
   for (pass = 0; pass < 2; pass++) {
     size = 4 << 20;
-    while (size >= page) {
+    while (size >= MAX (page, GROWTH_SIZE)) {
       struct dma_heap_allocation_data data = { 0, };
 
       /* a heap this big is not a region */
