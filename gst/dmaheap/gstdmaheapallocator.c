@@ -28,11 +28,15 @@
  *
  * Memories stay mapped from their first map until they are freed
  * (%GST_FD_MEMORY_FLAG_KEEP_MAPPED), and every CPU access made through
- * gst_memory_map() is bracketed by `DMA_BUF_IOCTL_SYNC`: the parent class,
- * #GstDmaBufAllocator, issues `DMA_BUF_SYNC_START` in its map and
- * `DMA_BUF_SYNC_END` in its unmap, with the read/write flags of the map,
- * and this allocator keeps that map/unmap. Code that accesses the memory
- * through its own mapping of the fd can use gst_dma_heap_memory_sync().
+ * gst_memory_map() is bracketed by `DMA_BUF_IOCTL_SYNC`:
+ * `DMA_BUF_SYNC_START` in the map and `DMA_BUF_SYNC_END` in the unmap, with
+ * the read/write flags of the map. A `DMA_BUF_SYNC_START` that fails makes
+ * the map fail (gst_memory_map() returns %FALSE, with a warning giving the
+ * errno text), where #GstDmaBufAllocator, the parent class, only logs it and
+ * hands out a mapping whose caches may not be coherent. A failing
+ * `DMA_BUF_SYNC_END` can only be logged: an unmap cannot fail. Code that
+ * accesses the memory through its own mapping of the fd can use
+ * gst_dma_heap_memory_sync().
  *
  * Once gst_dma_heap_allocator_set_label() gave it a label, the allocator
  * names every dma-buf with `DMA_BUF_SET_NAME` as `<label>:<heap>`,
@@ -538,6 +542,70 @@ alloc_failed:
   }
 }
 
+/* DMA_BUF_IOCTL_SYNC for a map with @flags: DMA_BUF_SYNC_START when @start,
+ * else DMA_BUF_SYNC_END. Returns 0 or the errno of the failure. */
+static int
+gst_dma_heap_allocator_sync_map (GstMemory * mem, GstMapFlags flags,
+    gboolean start)
+{
+  struct dma_buf_sync sync = { 0, };
+
+  sync.flags = start ? DMA_BUF_SYNC_START : DMA_BUF_SYNC_END;
+  if (flags & GST_MAP_READ)
+    sync.flags |= DMA_BUF_SYNC_READ;
+  if (flags & GST_MAP_WRITE)
+    sync.flags |= DMA_BUF_SYNC_WRITE;
+
+  if (xioctl (gst_fd_memory_get_fd (mem), DMA_BUF_IOCTL_SYNC, &sync) < 0)
+    return errno;
+
+  return 0;
+}
+
+/* gst_memory_map(): the mapping of GstFdAllocator (kept from the first
+ * map on), then DMA_BUF_SYNC_START. Unlike GstDmaBufAllocator's map, a
+ * failed sync fails the map: the CPU would otherwise read or write through
+ * caches that were not made coherent with the device. */
+static gpointer
+gst_dma_heap_allocator_mem_map (GstMemory * mem, GstMapInfo * info,
+    gsize maxsize)
+{
+  GstAllocator *allocator = mem->allocator;
+  gpointer data;
+  int err;
+
+  data = allocator->mem_map (mem, maxsize, info->flags);
+  if (data == NULL)
+    return NULL;
+
+  err = gst_dma_heap_allocator_sync_map (mem, info->flags, TRUE);
+  if (err != 0) {
+    GST_WARNING_OBJECT (allocator, "cannot map memory %p: DMA_BUF_IOCTL_SYNC "
+        "start on dma-buf %d failed: %s", mem, gst_fd_memory_get_fd (mem),
+        g_strerror (err));
+    allocator->mem_unmap (mem);
+    return NULL;
+  }
+
+  return data;
+}
+
+static void
+gst_dma_heap_allocator_mem_unmap (GstMemory * mem, GstMapInfo * info)
+{
+  GstAllocator *allocator = mem->allocator;
+  int err;
+
+  err = gst_dma_heap_allocator_sync_map (mem, info->flags, FALSE);
+  if (err != 0) {
+    GST_WARNING_OBJECT (allocator, "DMA_BUF_IOCTL_SYNC end on dma-buf %d of "
+        "memory %p failed: %s", gst_fd_memory_get_fd (mem), mem,
+        g_strerror (err));
+  }
+
+  allocator->mem_unmap (mem);
+}
+
 static void
 gst_dma_heap_allocator_finalize (GObject * object)
 {
@@ -573,9 +641,12 @@ gst_dma_heap_allocator_init (GstDmaHeapAllocator * self)
   GstAllocator *allocator = GST_ALLOCATOR_CAST (self);
   long page_size = sysconf (_SC_PAGESIZE);
 
-  /* mem_type stays GST_ALLOCATOR_DMABUF, as the parent set it, and map and
-   * unmap stay the parent's, which bracket CPU access with
-   * DMA_BUF_IOCTL_SYNC */
+  /* mem_type stays GST_ALLOCATOR_DMABUF, as the parent set it. Map and
+   * unmap bracket CPU access with DMA_BUF_IOCTL_SYNC as the parent's do,
+   * on GstFdAllocator's mem_map and mem_unmap, which the parent leaves in
+   * place; a failed sync fails the map. */
+  allocator->mem_map_full = gst_dma_heap_allocator_mem_map;
+  allocator->mem_unmap_full = gst_dma_heap_allocator_mem_unmap;
   allocator->mem_copy = gst_dma_heap_allocator_mem_copy;
 
   /* Inherited from GstFdAllocator; this class implements alloc() */

@@ -20,6 +20,7 @@
 #   GUEST-HEAPS-PRESENT name name ...   (every entry of /dev/dma_heap; heap
 #                                        names may hold commas)
 #   GUEST-TEST NAME EXIT-STATUS SECONDS
+#   GUEST-INFO NAME text          (each "MEASURED text" line of its output)
 #   GUEST-TESTLOG NAME line       (last lines of the output of a test that
 #                                  did not exit 0)
 #   GUEST-SUITE-DONE
@@ -58,6 +59,8 @@ run_one() {
   ) >"$_log" 2>&1
   _rc=$?
   echo "GUEST-TEST $_name $_rc $(( $(date +%s) - _t0 ))"
+  # what a test measured, for the host's log
+  grep '^MEASURED ' "$_log" | sed "s|^MEASURED |GUEST-INFO $_name |"
   if [ $_rc -ne 0 ]; then
     tail -n 60 "$_log" | sed "s|^|GUEST-TESTLOG $_name |"
   fi
