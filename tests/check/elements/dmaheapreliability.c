@@ -486,58 +486,6 @@ upload_harness (const gchar * heap, GstBus ** bus)
  * Heaps
  * ------------------------------------------------------------------------ */
 
-/* The heap's CMA area in /sys/kernel/mm/cma, or NULL: a named region's
- * area has the heap's name; the default area keeps one of the older names
- * of the default heap, with or without a unit address. */
-static gchar *
-cma_area_of (const gchar * heap)
-{
-  const gchar *const *names = gst_dma_heap_default_names ();
-  gchar *path = g_build_filename ("/sys/kernel/mm/cma", heap, NULL);
-  GDir *dir;
-  const gchar *entry;
-  gchar *ret = NULL;
-  guint i;
-
-  if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
-    g_free (path);
-    return g_strdup (heap);
-  }
-  g_free (path);
-  if (strcmp (heap, names[0]) != 0)
-    return NULL;
-
-  dir = g_dir_open ("/sys/kernel/mm/cma", 0, NULL);
-  while (dir && !ret && (entry = g_dir_read_name (dir)) != NULL) {
-    gsize base = strcspn (entry, "@");
-
-    for (i = 1; names[i] && !ret; i++) {
-      if (strlen (names[i]) == base && strncmp (entry, names[i], base) == 0)
-        ret = g_strdup (entry);
-    }
-  }
-  if (dir)
-    g_dir_close (dir);
-
-  return ret;
-}
-
-static gboolean
-read_number (const gchar * dir, const gchar * file, gint64 * out)
-{
-  gchar *path = g_build_filename ("/sys/kernel/mm/cma", dir, file, NULL);
-  gchar *contents = NULL;
-  gboolean ok;
-
-  ok = g_file_get_contents (path, &contents, NULL, NULL);
-  if (ok)
-    *out = g_ascii_strtoll (contents, NULL, 10);
-  g_free (contents);
-  g_free (path);
-
-  return ok;
-}
-
 /* Bytes of the dma-bufs of @heap that /sys/kernel/debug/dma_buf/bufinfo
  * lists (the exporter of a heap's buffers is the heap), in @bytes; FALSE
  * when bufinfo cannot be read. */
@@ -583,10 +531,11 @@ heap_in_use (const gchar * heap, gint64 * used, gchar ** how)
     return *used >= 0;
   }
 
-  area = cma_area_of (heap);
+  area = dma_heap_test_cma_area (heap);
   if (area) {
-    gboolean ok = read_number (area, "alloc_pages_success", &alloc) &&
-        read_number (area, "release_pages_success", &release);
+    gboolean ok =
+        dma_heap_test_cma_counter (area, "alloc_pages_success", &alloc) &&
+        dma_heap_test_cma_counter (area, "release_pages_success", &release);
 
     if (ok) {
       *used = alloc - release;

@@ -698,6 +698,8 @@ GST_START_TEST (test_copy_goes_to_system_memory)
   GstMemory *mem, *copy;
   GstMapInfo map;
   GError *error = NULL;
+  gchar *area;
+  gint64 pages_before = 0, pages_after = 0;
   gsize i;
 
   allocator = gst_dma_heap_allocator_new (test_heap, &error);
@@ -716,6 +718,11 @@ GST_START_TEST (test_copy_goes_to_system_memory)
   fail_unless (gst_is_dma_heap_memory (mem));
 
   fake_heap_reset_counts ();
+  /* on a CMA region, the kernel's own count of pages handed out too */
+  area = dma_heap_test_cma_area (test_heap_name);
+  if (area)
+    fail_unless (dma_heap_test_cma_counter (area, "alloc_pages_success",
+            &pages_before), "no alloc_pages_success for CMA area %s", area);
 
   /* a buffer shared with another holder (a tee branch, a queue) made
    * writable and written to, as an in-place transform does */
@@ -752,6 +759,14 @@ GST_START_TEST (test_copy_goes_to_system_memory)
 
   /* none of it came from the heap */
   fail_unless_equals_int (fake_heap_alloc_count (NULL), 0);
+  if (area) {
+    fail_unless (dma_heap_test_cma_counter (area, "alloc_pages_success",
+            &pages_after));
+    fail_unless (pages_after == pages_before, "CMA area %s handed out %"
+        G_GINT64_FORMAT " pages for the copies", area,
+        pages_after - pages_before);
+    g_free (area);
+  }
 
   gst_buffer_unref (buf);
   gst_object_unref (allocator);

@@ -361,6 +361,56 @@ dma_heap_test_is_system (const gchar * heap)
   return g_str_has_prefix (heap, "system");
 }
 
+gchar *
+dma_heap_test_cma_area (const gchar * heap)
+{
+  const gchar *const *names = gst_dma_heap_default_names ();
+  gchar *path = g_build_filename ("/sys/kernel/mm/cma", heap, NULL);
+  GDir *dir;
+  const gchar *entry;
+  gchar *ret = NULL;
+  guint i;
+
+  if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
+    g_free (path);
+    return g_strdup (heap);
+  }
+  g_free (path);
+  if (strcmp (heap, names[0]) != 0)
+    return NULL;
+
+  dir = g_dir_open ("/sys/kernel/mm/cma", 0, NULL);
+  while (dir && !ret && (entry = g_dir_read_name (dir)) != NULL) {
+    gsize base = strcspn (entry, "@");
+
+    for (i = 1; names[i] && !ret; i++) {
+      if (strlen (names[i]) == base && strncmp (entry, names[i], base) == 0)
+        ret = g_strdup (entry);
+    }
+  }
+  if (dir)
+    g_dir_close (dir);
+
+  return ret;
+}
+
+gboolean
+dma_heap_test_cma_counter (const gchar * area, const gchar * counter,
+    gint64 * value)
+{
+  gchar *path = g_build_filename ("/sys/kernel/mm/cma", area, counter, NULL);
+  gchar *contents = NULL;
+  gboolean ok;
+
+  ok = g_file_get_contents (path, &contents, NULL, NULL);
+  if (ok)
+    *value = g_ascii_strtoll (contents, NULL, 10);
+  g_free (contents);
+  g_free (path);
+
+  return ok;
+}
+
 gsize
 dma_heap_test_find_failing_size (const gchar * heap)
 {

@@ -87,6 +87,19 @@ gchar *       dma_heap_test_read_bufinfo (void);
 /* TRUE when @heap is the system heap (not physically contiguous). */
 gboolean      dma_heap_test_is_system (const gchar * heap);
 
+/* The CMA area of @heap in /sys/kernel/mm/cma (free with g_free()), or
+ * NULL (the system heap, a fake heap): a named region's area has the
+ * heap's name; the default area keeps one of the older names of the
+ * default heap, with or without a unit address. */
+gchar *       dma_heap_test_cma_area (const gchar * heap);
+
+/* @counter of CMA area @area (alloc_pages_success, release_pages_success,
+ * ...) in @value; FALSE when the kernel has no such file
+ * (CONFIG_CMA_SYSFS). */
+gboolean      dma_heap_test_cma_counter (const gchar * area,
+                                         const gchar * counter,
+                                         gint64 * value);
+
 /* A size @heap alone cannot allocate (probing upwards from its region),
  * or 0 when none up to a limit was found. */
 gsize         dma_heap_test_find_failing_size (const gchar * heap);
