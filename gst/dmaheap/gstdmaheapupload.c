@@ -66,6 +66,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_dma_heap_upload_debug);
 #define DEFAULT_MIN_BUFFERS 2
 #define MAX_MIN_BUFFERS     64
 #define DEFAULT_MAX_BYTES   0
+#define DEFAULT_BITSTREAM_POOL FALSE
+/* the size of a bitstream pool proposed without a size from downstream:
+ * upstream configures the pool with its own (see bitstream-pool) */
+#define BITSTREAM_POOL_MIN_SIZE 4096
 
 #define STATS_NAME          "dmaheapupload-stats"
 
@@ -81,6 +85,7 @@ enum
   PROP_ALLOW_COPY,
   PROP_MIN_BUFFERS,
   PROP_MAX_BYTES,
+  PROP_BITSTREAM_POOL,
   N_PROPS
 };
 
@@ -95,6 +100,7 @@ struct _GstDmaHeapUpload
   gboolean allow_copy;
   guint min_buffers;
   guint64 max_bytes;
+  gboolean bitstream_pool;
 
   /* statistics, protected by object lock */
   guint64 passed_through;
@@ -169,6 +175,7 @@ gst_dma_heap_upload_init (GstDmaHeapUpload * self)
   self->allow_copy = DEFAULT_ALLOW_COPY;
   self->min_buffers = DEFAULT_MIN_BUFFERS;
   self->max_bytes = DEFAULT_MAX_BYTES;
+  self->bitstream_pool = DEFAULT_BITSTREAM_POOL;
   self->last_heap = g_intern_static_string ("");
   gst_allocation_params_init (&self->params);
   g_weak_ref_init (&self->last_allocator, NULL);
@@ -254,6 +261,11 @@ gst_dma_heap_upload_set_property (GObject * object, guint prop_id,
       self->max_bytes = g_value_get_uint64 (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_BITSTREAM_POOL:
+      GST_OBJECT_LOCK (self);
+      self->bitstream_pool = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -288,6 +300,11 @@ gst_dma_heap_upload_get_property (GObject * object, guint prop_id,
     case PROP_MAX_BYTES:
       GST_OBJECT_LOCK (self);
       g_value_set_uint64 (value, self->max_bytes);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_BITSTREAM_POOL:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->bitstream_pool);
       GST_OBJECT_UNLOCK (self);
       break;
     default:
@@ -747,7 +764,7 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
   GstCaps *caps = NULL;
   GstVideoInfo info;
   gboolean need_pool = FALSE;
-  gboolean is_video;
+  gboolean is_video, bitstream_pool;
   guint min, size, downstream_size, i, n;
   guint64 max_bytes;
 
@@ -761,6 +778,7 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
   min = self->downstream_min + self->min_buffers;
   downstream_size = self->downstream_size;
   max_bytes = self->max_bytes;
+  bitstream_pool = self->bitstream_pool;
   GST_OBJECT_UNLOCK (self);
 
   /* Heap buffers go downstream untouched, and copies keep every meta that
@@ -795,13 +813,19 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
 
   /* Without a frame size there is nothing to size a pool with: for
    * non-video caps upstream gets the allocator only, which
-   * gst_buffer_new_allocate() and GstBaseSrc use directly. */
-  if (!need_pool || !is_video)
+   * gst_buffer_new_allocate() and GstBaseSrc use directly. A GstBaseSrc
+   * given a pool reads its blocksize into the pool's buffers whatever
+   * their size, so a bitstream pool is offered only when asked for
+   * (bitstream-pool), for an upstream that sizes the pool itself. */
+  if (!need_pool || (!is_video && !bitstream_pool))
     return TRUE;
 
   /* Upstream's buffers go downstream untouched: they must be as large as
    * downstream asked (a V4L2 driver's sizeimage can exceed the frame). */
-  size = MAX (GST_VIDEO_INFO_SIZE (&info), downstream_size);
+  if (is_video)
+    size = MAX (GST_VIDEO_INFO_SIZE (&info), downstream_size);
+  else
+    size = MAX (BITSTREAM_POOL_MIN_SIZE, downstream_size);
 
   /* Nothing is allocated here: a query must be cheap and leave the heap
    * alone (on a CMA region every allocation costs a migration). The pool
@@ -813,10 +837,10 @@ gst_dma_heap_upload_propose_allocation (GstBaseTransform * trans,
   pool = gst_dma_heap_upload_get_proposed (self, caps, size, min, max_bytes);
   if (pool && !gst_buffer_pool_is_active (pool))
     pool = gst_dma_heap_upload_configure_pool (self, pool, caps, size, min,
-        TRUE);
+        is_video);
   if (!pool) {
     pool = gst_dma_heap_upload_configure_pool (self, NULL, caps, size, min,
-        TRUE);
+        is_video);
     if (!pool) {
       GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
           ("Cannot offer upstream a pool of %u buffers of %u bytes (see "
@@ -1390,6 +1414,28 @@ gst_dma_heap_upload_class_init (GstDmaHeapUploadClass * klass)
       "Maximum bytes", "Most heap memory each pool may hold, in bytes "
       "(0 = unlimited; used at the next allocation query)", 0, G_MAXUINT64,
       DEFAULT_MAX_BYTES, G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
+      G_PARAM_STATIC_STRINGS);
+
+  /**
+   * GstDmaHeapUpload:bitstream-pool:
+   *
+   * Whether a pool of heap buffers is offered upstream for bitstream caps
+   * (anything but raw video frames) too, sized to what downstream asked
+   * (at least a page); upstream may configure it with its own size. Only
+   * for an upstream that writes no more than the size it configured, such
+   * as a V4L2 encoder with `capture-io-mode=dmabuf-import`, which then
+   * writes its bitstream straight into the heap. Off by default: a
+   * GstBaseSrc source (filesrc) reads its blocksize into a pool's buffers
+   * whatever their size. Used at the next allocation query.
+   *
+   * Since: 0.2
+   */
+  g_props[PROP_BITSTREAM_POOL] = g_param_spec_boolean ("bitstream-pool",
+      "Bitstream pool", "Offer upstream a pool of heap buffers for "
+      "bitstream caps too, for an upstream that sizes it itself (a V4L2 "
+      "encoder with capture-io-mode=dmabuf-import); not for GstBaseSrc "
+      "sources such as filesrc (used at the next allocation query)",
+      DEFAULT_BITSTREAM_POOL, G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
       G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (gobject_class, N_PROPS, g_props);

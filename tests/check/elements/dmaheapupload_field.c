@@ -278,6 +278,85 @@ GST_START_TEST (test_bitstream_proposal)
 
 GST_END_TEST;
 
+/* With bitstream-pool, upstream of a bitstream gets a pool of flat heap
+ * buffers: downstream's size, at least a page, no GstVideoMeta. Upstream
+ * configures it with its own size, as a V4L2 encoder importing into it
+ * does, and its buffers pass through. */
+static void
+run_bitstream_pool (const gchar * caps_str, guint downstream_size)
+{
+  GstBufferPool *pool = NULL;
+  GstStructure *config;
+  GstQuery *query;
+  GstCaps *caps;
+  GstHarness *h;
+  guint size = 0, min = 0, i;
+  const guint upstream_size = 200000;
+
+  h = upload_harness (test_heap, downstream_size, 0, 0);
+  g_object_set (h->element, "bitstream-pool", TRUE, NULL);
+  gst_harness_set_src_caps_str (h, caps_str);
+
+  caps = gst_caps_from_string (caps_str);
+  query = gst_query_new_allocation (caps, TRUE);
+  fail_unless (gst_pad_peer_query (h->srcpad, query));
+  fail_unless_equals_int (gst_query_get_n_allocation_pools (query), 1);
+  gst_query_parse_nth_allocation_pool (query, 0, &pool, &size, &min, NULL);
+  fail_unless (GST_IS_DMA_HEAP_BUFFER_POOL (pool));
+  fail_unless_equals_int (size, MAX (downstream_size, 4096));
+  fail_unless_equals_int (min, DEFAULT_MIN);
+  fail_if (gst_query_find_allocation_meta (query, GST_VIDEO_META_API_TYPE,
+          NULL));
+  gst_query_unref (query);
+  config = gst_buffer_pool_get_config (pool);
+  fail_if (gst_buffer_pool_config_has_option (config,
+          GST_BUFFER_POOL_OPTION_VIDEO_META));
+
+  /* upstream's own size and minimum, as GstV4l2Object sets them */
+  gst_buffer_pool_config_set_params (config, caps, upstream_size, 3, 0);
+  fail_unless (gst_buffer_pool_set_config (pool, config));
+  fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+  for (i = 0; i < 5; i++) {
+    GstBuffer *in = NULL, *out;
+
+    fail_unless_equals_int (gst_buffer_pool_acquire_buffer (pool, &in, NULL),
+        GST_FLOW_OK);
+    fail_unless_equals_int (gst_buffer_get_size (in), upstream_size);
+    fail_unless (gst_is_dma_heap_memory (gst_buffer_peek_memory (in, 0)));
+    /* an encoder sets the size of what it wrote */
+    gst_buffer_set_size (in, 1000 + i);
+    fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    fail_unless (out == in, "buffer of the proposed pool was copied");
+    fail_unless_equals_int (gst_buffer_get_size (out), 1000 + i);
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_uint64 (stats_field (h->element, "copied"), 0);
+  fail_unless_equals_uint64 (stats_field (h->element, "passed-through"), 5);
+  fail_unless (gst_buffer_pool_set_active (pool, FALSE));
+  gst_object_unref (pool);
+  gst_caps_unref (caps);
+
+  /* off again: the allocator only, as for a GstBaseSrc */
+  g_object_set (h->element, "bitstream-pool", FALSE, NULL);
+  caps = gst_caps_from_string (caps_str);
+  query = gst_query_new_allocation (caps, TRUE);
+  fail_unless (gst_pad_peer_query (h->srcpad, query));
+  fail_unless_equals_int (gst_query_get_n_allocation_pools (query), 0);
+  gst_query_unref (query);
+  gst_caps_unref (caps);
+
+  gst_harness_teardown (h);
+}
+
+GST_START_TEST (test_bitstream_pool)
+{
+  run_bitstream_pool (bitstream_caps[__i__], 0);
+  run_bitstream_pool (bitstream_caps[__i__], DECODER_SIZE);
+}
+
+GST_END_TEST;
+
 /* Item 2: sizes */
 
 /* Upstream's ALLOCATION query, answered by the element. Returns the
@@ -803,6 +882,8 @@ dmaheapupload_field_suite (void)
   tcase_add_loop_test (tc, test_bitstream_downstream_size, 0,
       G_N_ELEMENTS (bitstream_caps));
   tcase_add_loop_test (tc, test_bitstream_proposal, 0,
+      G_N_ELEMENTS (bitstream_caps));
+  tcase_add_loop_test (tc, test_bitstream_pool, 0,
       G_N_ELEMENTS (bitstream_caps));
 
   tc = tcase_create ("sizes");
