@@ -63,4 +63,6 @@ plan_checks() {
   echo "long-run[$plan_region]"
   echo "long-run-leak[$plan_region]"
   echo "camera-cycles[$plan_region]"
+  echo "m2m-convert-kms[$plan_region]"
+  echo "h264-bytes[$plan_region]"
 }
