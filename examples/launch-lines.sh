@@ -55,8 +55,9 @@ have_element() {
   gst-inspect-1.0 "$1" >/dev/null 2>&1
 }
 
-# The first V4L2 node whose name says it captures (vivid: "vivid-000-vid-cap"),
-# else /dev/video0 if it exists.
+# The first V4L2 node whose name holds $1 (vivid's camera is
+# "vivid-000-vid-cap"; its metadata node "vivid-000-meta-cap" is no
+# camera), else for the camera /dev/video0 if it exists.
 find_v4l2() {
   for d in /sys/class/video4linux/video*; do
     [ -e "$d/name" ] || continue
@@ -64,7 +65,7 @@ find_v4l2() {
       *"$1"*) echo "/dev/${d##*/}"; return 0 ;;
     esac
   done
-  [ "$1" = cap ] && [ -e /dev/video0 ] && echo /dev/video0
+  [ "$1" = vid-cap ] && [ -e /dev/video0 ] && echo /dev/video0
 }
 
 # The first DRM card with a connector (cardN-HDMI-A-1...): a display, not a
@@ -86,7 +87,7 @@ find_kms_driver() {
   cut -d' ' -f1 "/sys/kernel/debug/dri/${display#card}/name" 2>/dev/null
 }
 
-camera=${CAMERA:-$(find_v4l2 cap)}
+camera=${CAMERA:-$(find_v4l2 vid-cap)}
 output=${OUTPUT:-$(find_v4l2 vid-out)}
 display=$(find_display)
 kms_driver=${KMS_DRIVER:-$(find_kms_driver)}
